@@ -290,7 +290,7 @@ def test_concurrent_installs_of_one_pack(store: ModelStore) -> None:
             pool.submit(ModelStore(store.path).ensure_pack, "ppocrv6-tiny") for _ in range(4)
         ]
         installed = [f.result() for f in futures]
-    assert sum(len(names) for names in installed) >= 3  # someone installed; nobody failed
+    assert sorted(n for names in installed for n in names) == TINY  # each file copied once
     assert store.list_local() == TINY
     assert all(v.status == "ok" for v in store.verify())
     assert hidden_leftovers(store.path) == []

@@ -1,0 +1,175 @@
+"""The OcrAI engine: construction, model files, thread budget, lifecycle and release."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from pathlib import Path
+
+import pytest
+
+import ocrai
+from ocrai import OcrAI, engine
+from ocrai.models import ModelStore
+
+pytestmark = pytest.mark.models
+
+SMALL = ["ppocrv6-small-det.onnx", "ppocrv6-small-dict.txt", "ppocrv6-small-rec.onnx"]
+
+
+@pytest.fixture
+def model_dir(tmp_path: Path) -> Path:
+    return tmp_path / "models"
+
+
+# --- construction -----------------------------------------------------------------------
+
+
+def test_construction_installs_the_default_pack_and_loads_nothing(model_dir: Path) -> None:
+    ai = OcrAI(model_dir)
+    try:
+        assert ai.get_local_path() == str(model_dir)
+        assert ai.list_local() == SMALL
+        assert not ai.loaded
+        assert not ai.released
+        assert ai.pack == "ppocrv6-small"
+        assert ai.model_files == {
+            "det_model": str(model_dir / "ppocrv6-small-det.onnx"),
+            "rec_model": str(model_dir / "ppocrv6-small-rec.onnx"),
+            "rec_dict": str(model_dir / "ppocrv6-small-dict.txt"),
+        }
+        assert all(m.in_use for m in ai.models())
+        assert all(v.status == "ok" for v in ai.verify())
+        assert "not loaded" in repr(ai)
+    finally:
+        ai.free_resources()
+
+
+def test_fast_and_classifier_choose_their_files(model_dir: Path) -> None:
+    with OcrAI(model_dir, fast=True, classify="auto") as ai:
+        assert ai.pack == "ppocrv6-tiny"
+        files = {role: Path(p).name for role, p in ai.model_files.items()}
+        assert files == {
+            "det_model": "ppocrv6-tiny-det.onnx",
+            "rec_model": "ppocrv6-tiny-rec.onnx",
+            "rec_dict": "ppocrv6-tiny-dict.txt",
+            "fallback_rec_model": "ppocrv6-small-rec.onnx",
+            "fallback_rec_dict": "ppocrv6-small-dict.txt",
+            "cls_model": "ppocrv5-cls.onnx",
+        }
+        # Only the files it needs were installed (not the small detector).
+        assert ai.list_local() == sorted(files.values())
+
+
+def test_no_auto_install(model_dir: Path) -> None:
+    with OcrAI(model_dir, auto_install=False) as ai:
+        assert ai.list_local() == []
+        with pytest.raises(
+            FileNotFoundError,
+            match=r"ppocrv6-small-det\.onnx is missing from .*`ocrai models install ppocrv6-small`",
+        ):
+            ai.warmup()
+        assert not ai.loaded
+
+
+def test_a_removed_model_is_reported_with_the_fix(model_dir: Path) -> None:
+    with OcrAI(model_dir) as ai:
+        ai.store.remove("ppocrv6-small-rec.onnx", force=True)
+        with pytest.raises(FileNotFoundError, match=r"ppocrv6-small-rec\.onnx is missing"):
+            ai.warmup()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"threads": 0}, ValueError, "threads must be >= 1"),
+        ({"threads": "2"}, TypeError, "threads must be a positive int"),
+        ({"threads": True}, TypeError, "threads must be a positive int"),
+        ({"pack": "ppocrv9"}, ValueError, "unknown model pack 'ppocrv9'"),
+        ({"classify": "always"}, ValueError, "classify must be one of"),
+    ],
+)
+def test_bad_arguments(
+    model_dir: Path, kwargs: dict[str, object], error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        OcrAI(model_dir, **kwargs)  # type: ignore[arg-type]
+
+
+# --- thread budget ----------------------------------------------------------------------
+
+
+def test_thread_budget_shares_the_cores(model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    gc.collect()  # engines of earlier tests that are only waiting for collection
+    already = engine._budget.reserved()
+    monkeypatch.setattr(engine, "available_cores", lambda: already + 4)
+    a = OcrAI(model_dir)
+    b = OcrAI(model_dir)
+    c = OcrAI(model_dir, threads=3)  # honoured as given
+    assert (a.threads, b.threads, c.threads) == (4, 1, 3)
+    a.free_resources()
+    c.free_resources()
+    d = OcrAI(model_dir)
+    assert d.threads == 3  # a's and c's shares came back; b still holds one
+    b.free_resources()
+    d.free_resources()
+    assert engine._budget.reserved() == already
+
+
+def test_available_cores_follows_the_affinity() -> None:
+    import os
+
+    assert engine.available_cores() == len(os.sched_getaffinity(0))
+
+
+# --- release ----------------------------------------------------------------------------
+
+
+def test_free_resources_is_idempotent_and_final(model_dir: Path) -> None:
+    ai = OcrAI(model_dir)
+    ai.free_resources()
+    ai.free_resources()
+    assert ai.released
+    assert "released" in repr(ai)
+    for call in (
+        lambda: ai.recognize(b"anything"),
+        lambda: ai.recognize_many([b"anything"]),
+        ai.warmup,
+    ):
+        with pytest.raises(ocrai.ResourcesReleasedError, match=r"free_resources\(\).*new OcrAI"):
+            call()
+    assert issubclass(ocrai.ResourcesReleasedError, RuntimeError)
+    # The model store keeps working: it only touches files.
+    assert ai.list_local() == SMALL
+    assert ai.get_local_path() == str(model_dir)
+    assert not any(m.in_use for m in ai.models())
+
+
+def test_files_in_use_are_removable_once_released(model_dir: Path) -> None:
+    ai = OcrAI(model_dir)
+    with pytest.raises(PermissionError, match="in use by a live OcrAI"):
+        ai.remove("ppocrv6-small-dict.txt")
+    with pytest.raises(PermissionError):
+        ModelStore(model_dir).remove("ppocrv6-small-dict.txt")
+    ai.free_resources()
+    assert ai.remove("ppocrv6-small-dict.txt") == str(model_dir / "ppocrv6-small-dict.txt")
+    assert "ppocrv6-small-dict.txt" not in ai.list_local()
+
+
+def test_with_statement_releases(model_dir: Path) -> None:
+    with OcrAI(model_dir) as ai:
+        assert not ai.released
+    assert ai.released
+
+
+def test_garbage_collected_engine_releases(model_dir: Path) -> None:
+    gc.collect()
+    before = engine._budget.reserved()
+    ai = OcrAI(model_dir)
+    assert engine._budget.reserved() > before
+    ref = weakref.ref(ai)
+    del ai
+    gc.collect()
+    assert ref() is None
+    assert engine._budget.reserved() == before
+    assert not any(m.in_use for m in ModelStore(model_dir).models())
