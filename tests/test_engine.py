@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+import threading
+import time
 import weakref
 from pathlib import Path
 
@@ -173,3 +175,120 @@ def test_garbage_collected_engine_releases(model_dir: Path) -> None:
     assert ref() is None
     assert engine._budget.reserved() == before
     assert not any(m.in_use for m in ModelStore(model_dir).models())
+
+
+# --- the release lock, deterministically (a pipeline that blocks until told) -------------
+
+
+class BlockingPipeline:
+    """Stands in for the native pipeline to order events exactly: `run` blocks until
+    `proceed` is set; `close` records when it ran."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.proceed = threading.Event()
+        self.events: list[str] = []
+        self.closed = False
+
+    def run(self) -> str:
+        self.entered.set()
+        assert self.proceed.wait(10)
+        self.events.append("run finished")
+        return "page"
+
+    def close(self) -> None:
+        self.events.append("closed")
+        self.closed = True
+
+
+def test_free_waits_for_calls_in_flight_and_later_calls_raise(
+    model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = BlockingPipeline()
+    monkeypatch.setattr(OcrAI, "_create_pipeline", lambda self: fake)
+    ai = OcrAI(model_dir)
+    results: list[object] = []
+
+    def call() -> None:
+        try:
+            with ai._using() as pipeline:
+                results.append(pipeline.run())
+        except ocrai.ResourcesReleasedError as exc:
+            results.append(exc)
+
+    first = threading.Thread(target=call)
+    first.start()
+    assert fake.entered.wait(10)
+    freer = threading.Thread(target=ai.free_resources)
+    freer.start()
+    # free_resources waits: the call in flight holds the engine.
+    freer.join(0.2)
+    assert freer.is_alive()
+    assert fake.events == []
+    # A call that starts now queues behind free_resources, then finds the engine released.
+    late = threading.Thread(target=call)
+    late.start()
+    late.join(0.2)
+    assert late.is_alive()
+    fake.proceed.set()
+    for t in (first, freer, late):
+        t.join(10)
+        assert not t.is_alive()
+    assert fake.events == ["run finished", "closed"]
+    assert results[0] == "page"
+    assert isinstance(results[1], ocrai.ResourcesReleasedError)
+    assert ai.released
+    assert ai._state.pipeline is None
+
+
+def test_many_readers_run_together(model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    inside = threading.Barrier(4, timeout=10)
+
+    class Concurrent:
+        def run(self) -> None:
+            inside.wait()  # only passes when all four calls are inside at once
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(OcrAI, "_create_pipeline", lambda self: Concurrent())
+    with OcrAI(model_dir) as ai:
+
+        def call() -> None:
+            with ai._using() as pipeline:
+                pipeline.run()
+
+        threads = [threading.Thread(target=call) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        assert not inside.broken
+
+
+def test_the_pipeline_is_created_once(model_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    created: list[object] = []
+
+    class Slow:
+        def close(self) -> None:
+            pass
+
+    def create(self: OcrAI) -> Slow:
+        time.sleep(0.05)
+        created.append(self)
+        return Slow()
+
+    monkeypatch.setattr(OcrAI, "_create_pipeline", create)
+    with OcrAI(model_dir) as ai:
+
+        def call() -> None:
+            with ai._using():
+                pass
+
+        threads = [threading.Thread(target=call) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        assert len(created) == 1
+        assert ai.loaded

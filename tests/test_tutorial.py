@@ -16,7 +16,7 @@ pytestmark = pytest.mark.models
 
 # The complete example of the reference tutorial; the only change is its first import line,
 # which named the original vendor's module (`from aspose.ocr.ai import AsposeAI`).
-TUTORIAL_SCRIPT = '''\
+TUTORIAL_SCRIPT = """\
 # Full script: how to free ocr, list ai, get ocr paths, and list ocr models
 from ocrai import OcrAI as AsposeAI
 import os
@@ -50,7 +50,7 @@ def main():
 
 if __name__ == "__main__":
     main()
-'''
+"""
 
 DEFAULT_FILES = ["ppocrv6-small-det.onnx", "ppocrv6-small-dict.txt", "ppocrv6-small-rec.onnx"]
 
