@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import os
+import random
 import threading
 import time
 import weakref
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import ocrai
 from ocrai import OcrAI, engine
 from ocrai.models import ModelStore
+from ocrai.results import Page
+from ocrai.testing import SAMPLE_TEXT, render_line, render_page
 
 pytestmark = pytest.mark.models
 
@@ -119,7 +125,6 @@ def test_thread_budget_shares_the_cores(model_dir: Path, monkeypatch: pytest.Mon
 
 
 def test_available_cores_follows_the_affinity() -> None:
-    import os
 
     assert engine.available_cores() == len(os.sched_getaffinity(0))
 
@@ -292,3 +297,209 @@ def test_the_pipeline_is_created_once(model_dir: Path, monkeypatch: pytest.Monke
             t.join(10)
         assert len(created) == 1
         assert ai.loaded
+
+
+# --- with the native pipeline -----------------------------------------------------------
+
+LINES = {
+    "en": "Twelve boxes of paper were shipped on Monday.",
+    "fr": "Le déjeuner coûte 14,90 € par élève.",
+    "cs": "Čtvrtletní zpráva byla odeslána v úterý.",
+}
+
+
+@pytest.fixture(scope="module")
+def shared_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("shared") / "models"
+    store = ModelStore(path)
+    store.ensure_pack("ppocrv6-small")
+    store.ensure_pack("ppocrv6-tiny")
+    return path
+
+
+@pytest.fixture(scope="module")
+def line_images() -> dict[str, np.ndarray]:
+    return {lang: render_line(text, lang=lang) for lang, text in LINES.items()}
+
+
+@pytest.fixture(scope="module")
+def small_page() -> np.ndarray:
+    return render_page(SAMPLE_TEXT["en"][:2], font_size=28).image
+
+
+def comparable(page: Page) -> dict[str, object]:
+    """Everything a page says except how long it took."""
+    d = page.to_dict()
+    del d["timings"]
+    return d
+
+
+def test_recognize_lines_and_pages(
+    shared_dir: Path, line_images: dict[str, np.ndarray], small_page: np.ndarray
+) -> None:
+    with OcrAI(shared_dir) as ai:
+        for lang, image in line_images.items():
+            assert ai.recognize(image, detect=False).text == LINES[lang]
+        assert ai.loaded
+        assert "loaded" in repr(ai)
+        page = ai.recognize(small_page)
+        assert page.text == "\n".join(SAMPLE_TEXT["en"][:2])
+        bgr = np.ascontiguousarray(small_page[:, :, ::-1])
+        assert comparable(ai.recognize(bgr, order="bgr")) == comparable(page)
+        with pytest.raises(ValueError, match="bogus"):
+            ai.recognize(small_page, bogus=1)
+
+
+def test_warmup_loads_every_model_and_keeps_no_file_open(shared_dir: Path) -> None:
+    ai = OcrAI(shared_dir, fast=True, classify="auto")
+    assert ai.warmup() is ai
+    assert ai.loaded
+    fd_dir = Path("/proc/self/fd")
+    targets = []
+    for fd in fd_dir.iterdir():
+        with contextlib.suppress(OSError):
+            targets.append(str(fd.readlink()))
+    assert not [t for t in targets if t.startswith(str(shared_dir))]
+    pipeline = ai._state.pipeline
+    ai.free_resources()
+    assert pipeline.closed
+
+
+def test_a_corrupt_model_raises_model_error_naming_it(tmp_path: Path) -> None:
+    store = ModelStore(tmp_path)
+    store.install("ppocrv6-tiny")
+    rec = tmp_path / "ppocrv6-tiny-rec.onnx"
+    data = bytearray(rec.read_bytes())
+    data[100:4000] = bytes(3900)  # same size: construction does not notice, loading does
+    rec.write_bytes(bytes(data))
+    with OcrAI(tmp_path, pack="ppocrv6-tiny") as ai:
+        with pytest.raises(ocrai.ModelError, match=r"ppocrv6-tiny-rec\.onnx"):
+            ai.warmup()
+        assert not ai.loaded
+    assert [v.name for v in store.verify() if v.status == "corrupt"] == [rec.name]
+    # A damaged file of the wrong size is repaired from the bundle by the next engine.
+    rec.write_bytes(bytes(data[:1000]))
+    with OcrAI(tmp_path, pack="ppocrv6-tiny") as ai:
+        ai.warmup()
+    assert all(v.status == "ok" for v in store.verify())
+
+
+def test_a_dictionary_that_does_not_fit_raises_model_error(shared_dir: Path) -> None:
+    with (
+        OcrAI(shared_dir, rec_dict="ppocrv6-tiny-dict.txt") as ai,
+        pytest.raises(
+            ocrai.ModelError,
+            match=r"ppocrv6-tiny-dict\.txt.*ppocrv6-small-rec\.onnx|"
+            r"ppocrv6-small-rec\.onnx.*ppocrv6-tiny-dict\.txt",
+        ),
+    ):
+        ai.warmup()
+
+
+def test_recognize_many_keeps_input_order(
+    shared_dir: Path, line_images: dict[str, np.ndarray]
+) -> None:
+    images = list(line_images.values()) * 3
+    with OcrAI(shared_dir, pack="ppocrv6-tiny") as ai:
+        expected = [comparable(ai.recognize(im, detect=False)) for im in images]
+        for workers in (None, 1, 3):
+            got = ai.recognize_many(iter(images), detect=False, workers=workers)
+            assert [comparable(p) for p in got] == expected
+        # Closing early stops the work; the engine stays usable.
+        many = ai.recognize_many(images, detect=False)
+        assert comparable(next(many)) == expected[0]
+        many.close()
+        assert comparable(ai.recognize(images[1], detect=False)) == expected[1]
+        # An image that cannot be read raises at its turn, after the ones before it.
+        mixed = ai.recognize_many([images[0], b"not an image", images[1]], detect=False)
+        assert comparable(next(mixed)) == expected[0]
+        with pytest.raises(ocrai.ImageError):
+            next(mixed)
+        with pytest.raises(ValueError, match="workers must be >= 1"):
+            ai.recognize_many(images, workers=0)
+
+
+def test_eight_threads_share_one_engine(
+    shared_dir: Path, line_images: dict[str, np.ndarray], small_page: np.ndarray
+) -> None:
+    work: list[tuple[np.ndarray, bool]] = [(im, False) for im in line_images.values()]
+    work.append((small_page, True))
+    with OcrAI(shared_dir, pack="ppocrv6-tiny") as ai:
+        reference = [comparable(ai.recognize(im, detect=d)) for im, d in work]
+        assert all(r["text"] for r in reference)
+        results: dict[int, list[tuple[int, dict[str, object]]]] = {}
+
+        def worker(seed: int) -> None:
+            order = list(range(len(work)))
+            random.Random(seed).shuffle(order)
+            results[seed] = [
+                (i, comparable(ai.recognize(work[i][0], detect=work[i][1]))) for i in order * 2
+            ]
+
+        threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(300)
+        assert sorted(results) == list(range(8))
+        for got in results.values():
+            assert len(got) == 2 * len(work)
+            for i, page in got:
+                assert page == reference[i]
+
+
+def test_free_resources_midway_through_threaded_work(
+    shared_dir: Path, line_images: dict[str, np.ndarray]
+) -> None:
+    images = list(line_images.values())
+    ai = OcrAI(shared_dir, pack="ppocrv6-tiny")
+    reference = [comparable(ai.recognize(im, detect=False)) for im in images]
+    done = threading.Semaphore(0)
+    outcomes: dict[int, list[object]] = {i: [] for i in range(8)}
+
+    def worker(n: int) -> None:
+        k = n
+        while True:
+            i = k % len(images)
+            k += 1
+            try:
+                page = ai.recognize(images[i], detect=False)
+            except ocrai.ResourcesReleasedError as exc:
+                outcomes[n].append(exc)
+                return
+            except Exception as exc:  # noqa: BLE001 - any other error fails the asserts below
+                outcomes[n].append(exc)
+                return
+            outcomes[n].append((i, comparable(page)))
+            done.release()
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for _ in range(12):  # let work be in flight, then pull the plug
+        assert done.acquire(timeout=120)
+    pipeline = ai._state.pipeline
+    ai.free_resources()
+    assert pipeline.closed
+    for t in threads:
+        t.join(120)
+        assert not t.is_alive()
+    for got in outcomes.values():
+        *pages, last = got
+        assert isinstance(last, ocrai.ResourcesReleasedError), last
+        for i, page in pages:  # type: ignore[misc]
+            assert page == reference[i]
+    assert sum(len(got) - 1 for got in outcomes.values()) >= 12
+    with pytest.raises(ocrai.ResourcesReleasedError):
+        ai.recognize(images[0], detect=False)
+
+
+def test_a_collected_engine_closes_its_pipeline(
+    shared_dir: Path, line_images: dict[str, np.ndarray]
+) -> None:
+    ai = OcrAI(shared_dir, pack="ppocrv6-tiny")
+    ai.recognize(line_images["en"], detect=False)
+    pipeline = ai._state.pipeline
+    del ai
+    gc.collect()
+    assert pipeline.closed

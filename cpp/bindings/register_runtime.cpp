@@ -191,6 +191,10 @@ environment. Later calls return the runtime loaded first. Raises RuntimeLoadErro
       R"pbdoc(The loaded runtime's version, library path and API version, or None.)pbdoc");
   ort.def("trim_native_heap", &trim_native_heap,
           R"pbdoc(Returns freed native heap to the operating system (glibc malloc_trim).)pbdoc");
+  ort.def("set_heap_trim_threshold", &set_heap_trim_threshold, py::arg("size"),
+          R"pbdoc(Sets glibc's heap trim threshold (M_TRIM_THRESHOLD); False where unsupported.
+A release lowers it while destroying sessions so that per-thread arenas give their free top
+back (malloc_trim cannot), then sets a steady-state value.)pbdoc");
 
   py::class_<PySession>(ort, "Session", R"pbdoc(One ONNX model loaded in ONNX Runtime.)pbdoc")
       .def(py::init<const std::string&, int, int, const std::string&, bool, bool>(),

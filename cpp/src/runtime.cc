@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <limits>
 #include <mutex>
 #include <numeric>
 #include <sstream>
@@ -415,6 +416,16 @@ bool trim_native_heap() {
 #if defined(__GLIBC__)
   return malloc_trim(0) != 0;
 #else
+  return false;
+#endif
+}
+
+bool set_heap_trim_threshold(std::size_t bytes) {
+#if defined(__GLIBC__)
+  const std::size_t limit = static_cast<std::size_t>(std::numeric_limits<int>::max());
+  return mallopt(M_TRIM_THRESHOLD, static_cast<int>(bytes < limit ? bytes : limit)) == 1;
+#else
+  (void)bytes;
   return false;
 #endif
 }

@@ -164,6 +164,48 @@ class _ReleaseLock:
             self._cond.notify_all()
 
 
+class _HeapRelease:
+    """Makes a release give the native heap back to the OS, as far as glibc allows.
+
+    ``malloc_trim`` cannot shrink the top of per-thread arenas; free() shrinks them only
+    when their top exceeds glibc's trim threshold, which glibc raises by itself up to
+    64 MiB. So while a release destroys its sessions the threshold is low, then the heap is
+    trimmed and the threshold set to a steady value: the user's ``MALLOC_TRIM_THRESHOLD_``
+    if set, else the most glibc's own adjustment reaches. Measured on a 2-core machine
+    (three small pages, threads=2): 12-94 MB stayed resident after a release without this,
+    about 3 MB with it. Nested releases (a finaliser run during a release) share one window.
+    """
+
+    _LOW = 128 * 1024
+    _GLIBC_DYNAMIC_MAX = 64 * 1024 * 1024  # 2 x DEFAULT_MMAP_THRESHOLD_MAX on 64-bit
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    @staticmethod
+    def steady_threshold() -> int:
+        env = os.environ.get("MALLOC_TRIM_THRESHOLD_", "")
+        return int(env) if env.isdigit() else _HeapRelease._GLIBC_DYNAMIC_MAX
+
+    @contextlib.contextmanager
+    def returning(self) -> Iterator[None]:
+        with self._lock:
+            self._depth += 1
+            if self._depth == 1:
+                _core.ort.set_heap_trim_threshold(self._LOW)
+            try:
+                yield
+            finally:
+                self._depth -= 1
+                if self._depth == 0:
+                    _core.ort.trim_native_heap()
+                    _core.ort.set_heap_trim_threshold(self.steady_threshold())
+
+
+_heap_release = _HeapRelease()
+
+
 class _State:
     """Everything the engine must release, kept apart from the engine so that the
     finaliser holds no reference to it (else it would never be collected)."""
@@ -184,16 +226,16 @@ class _State:
                 return
             self.released = True
             pipeline, self.pipeline = self.pipeline, None
-            if pipeline is not None:
-                pipeline.close()  # every session, buffer and thread pool, now
-            del pipeline
+            with _heap_release.returning():
+                if pipeline is not None:
+                    pipeline.close()  # every session, buffer and thread pool, now
+                del pipeline
             for hold in self.holds:
                 hold.release()
             self.holds.clear()
             _budget.release(self.threads_token)
         finally:
             self.lock.release_exclusive()
-        _core.ort.trim_native_heap()
 
 
 def _released_error() -> ResourcesReleasedError:
@@ -468,7 +510,7 @@ class OcrAI:
         it are not read. Closing the iterator early cancels what has not started.
         """
         self._check_alive()
-        n_workers = self._threads if workers is None else workers
+        n_workers = min(2, self._threads) if workers is None else workers
         if n_workers < 1:
             msg = f"workers must be >= 1, got {n_workers}"
             raise ValueError(msg)

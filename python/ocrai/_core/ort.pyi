@@ -18,6 +18,11 @@ def runtime_info() -> _RuntimeInfo | None:
 def trim_native_heap() -> bool:
     """Returns freed native heap to the operating system (glibc malloc_trim)."""
 
+def set_heap_trim_threshold(size: int) -> bool:
+    """Sets glibc's heap trim threshold (M_TRIM_THRESHOLD); False where unsupported.
+    A release lowers it while destroying sessions so that per-thread arenas give their free top
+    back (malloc_trim cannot), then sets a steady-state value."""
+
 class Session:
     """One ONNX model loaded in ONNX Runtime."""
 
