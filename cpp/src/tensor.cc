@@ -31,6 +31,12 @@ struct Kernels {
 
 Kernels select_kernels() {
   switch (active_target()) {
+#if OCRAI_HAVE_AVX512
+    case SimdTarget::kAvx512: return {kernels::avx512::pack_rows, kernels::avx512::fill_f32};
+#endif
+#if OCRAI_HAVE_AVX2
+    case SimdTarget::kAvx2: return {kernels::avx2::pack_rows, kernels::avx2::fill_f32};
+#endif
     default: return {kernels::scalar::pack_rows, kernels::scalar::fill_f32};
   }
 }
