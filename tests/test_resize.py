@@ -227,3 +227,14 @@ def test_rejects_bad_input() -> None:
     read_only.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):
         preprocess.resize(image, (5, 5), out=read_only)
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_very_strong_shrink(simd_target: str, channels: int, rng: np.random.Generator) -> None:
+    """More than 64 source rows per output row (the long-filter paths) and huge x filters."""
+    image = random_image(rng, 300, 700, channels)
+    for size in ((3, 2), (5, 4), (1, 1), (64, 3)):
+        got = _core.kernels.resize_u8(image, *size, "area")
+        np.testing.assert_array_equal(got, reference_resize(image, *size, "area"), err_msg=str(size))
+        got = _core.kernels.resize_u8(image, *size, "bilinear")
+        np.testing.assert_array_equal(got, reference_resize(image, *size, "bilinear"))
