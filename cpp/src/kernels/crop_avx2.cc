@@ -198,7 +198,8 @@ OCRAI_TARGET_AVX2 void rows_impl(const ImageView& src, const MutableImageView& d
       {
         // Prefetch the source rows the next destination rows will read (see crop_avx512.cc).
         const std::int32_t first = _mm256_cvtsi256_si32(off);
-        const std::uint8_t* ahead = src.data + first + 3 * src.stride;
+        const std::uintptr_t ahead = reinterpret_cast<std::uintptr_t>(src.data) +
+                                     static_cast<std::uintptr_t>(first + 3 * src.stride);
         _mm_prefetch(reinterpret_cast<const char*>(ahead), _MM_HINT_T0);
       }
       const __m256i wx =

@@ -190,8 +190,12 @@ OCRAI_TARGET_AVX512 void rows_impl(const ImageView& src, const MutableImageView&
       // The next destination rows read the source a row or two further down along the same
       // slanted path, in cache lines no hardware prefetcher predicts: ask for them now.
       {
+        // Integer address arithmetic: the address may lie past the image (prefetches never
+        // fault), where pointer arithmetic would be undefined.
         const std::int32_t first = _mm_cvtsi128_si32(_mm512_castsi512_si128(off));
-        const std::uint8_t* ahead = s.base + first + 3 * static_cast<std::ptrdiff_t>(s.stride);
+        const std::int64_t at = first + 3 * std::int64_t{s.stride};
+        const std::uintptr_t ahead =
+            reinterpret_cast<std::uintptr_t>(s.base) + static_cast<std::uintptr_t>(at);
         _mm_prefetch(reinterpret_cast<const char*>(ahead), _MM_HINT_T0);
         _mm_prefetch(reinterpret_cast<const char*>(ahead + kLanes * kChannels), _MM_HINT_T0);
       }

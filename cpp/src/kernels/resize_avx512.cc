@@ -192,7 +192,8 @@ OCRAI_TARGET_AVX512 void resize_rows(const ImageView& src, const MutableImageVie
   const int channels = src.channels;
   const HPlan plan = make_hplan(xt, dst.width, channels, kLanes);
   const bool permute = plan.span <= 64;
-  const std::vector<std::int32_t> idx = permute ? permute_indices(plan) : std::vector<std::int32_t>();
+  const std::vector<std::int32_t> idx =
+      permute ? permute_indices(plan) : std::vector<std::int32_t>();
   std::vector<std::int16_t> sums(static_cast<std::size_t>(src.width) * channels +
                                  resize_row_padding(xt, channels));
   const int n = dst.width * channels;
