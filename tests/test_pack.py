@@ -184,7 +184,9 @@ def test_out_at_any_float_alignment(simd_target: str, rng: np.random.Generator) 
         out = np.empty(size + skip, np.float32)[skip:].reshape(shape)
         got = _core.kernels.pack_chw_f32(image, SCALE3, BIAS3, False, 0.5, 1216, 1216, out)
         assert got is out
-        np.testing.assert_array_equal(out, reference_pack(image, SCALE3, BIAS3, False, 0.5, *shape[2:]))
+        np.testing.assert_array_equal(
+            out, reference_pack(image, SCALE3, BIAS3, False, 0.5, *shape[2:])
+        )
 
 
 def test_rejects_misaligned_out() -> None:

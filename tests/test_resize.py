@@ -235,6 +235,28 @@ def test_very_strong_shrink(simd_target: str, channels: int, rng: np.random.Gene
     image = random_image(rng, 300, 700, channels)
     for size in ((3, 2), (5, 4), (1, 1), (64, 3)):
         got = _core.kernels.resize_u8(image, *size, "area")
-        np.testing.assert_array_equal(got, reference_resize(image, *size, "area"), err_msg=str(size))
+        np.testing.assert_array_equal(
+            got, reference_resize(image, *size, "area"), err_msg=str(size)
+        )
         got = _core.kernels.resize_u8(image, *size, "bilinear")
         np.testing.assert_array_equal(got, reference_resize(image, *size, "bilinear"))
+
+
+def test_concurrent_calls_agree(rng: np.random.Generator) -> None:
+    """The kernels run without the GIL and share no state: threads get the serial results."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    images = [random_image(rng, 200 + 7 * i, 300 - 5 * i, 3) for i in range(8)]
+    quad = [[10.5, 20.25], [180.0, 25.0], [178.0, 60.0], [9.0, 55.5]]
+
+    def work(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        small = preprocess.resize(image, (97, 61))
+        crop = preprocess.crop_quad(image, quad, 48)
+        return small, crop, preprocess.pack_batch([crop, small], reverse_channels=True)
+
+    serial = [work(image) for image in images]
+    with ThreadPoolExecutor(4) as pool:
+        threaded = list(pool.map(work, images))
+    for a, b in zip(serial, threaded, strict=True):
+        for x, y in zip(a, b, strict=True):
+            np.testing.assert_array_equal(x, y)
