@@ -503,3 +503,12 @@ def test_a_collected_engine_closes_its_pipeline(
     del ai
     gc.collect()
     assert pipeline.closed
+
+
+def test_custom_model_names_are_checked(model_dir: Path) -> None:
+    gc.collect()
+    before = engine._budget.reserved()
+    for bad in ("../x.onnx", "/etc/x.onnx", "a/b.onnx"):
+        with pytest.raises(ValueError, match="invalid model name"):
+            OcrAI(model_dir, det_model=bad)
+    assert engine._budget.reserved() == before

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 from . import _core, _runtime
 from . import packs as _packs
 from .errors import ResourcesReleasedError
-from .models import ModelInfo, ModelStore, VerifyResult
+from .models import ModelInfo, ModelStore, VerifyResult, check_name
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -215,11 +215,10 @@ class _State:
     """Everything the engine must release, kept apart from the engine so that the
     finaliser holds no reference to it (else it would never be collected)."""
 
-    def __init__(self, pipeline_args: dict[str, Any], threads_token: int) -> None:
+    def __init__(self, threads_token: int) -> None:
         self.lock = _ReleaseLock()
         self.create_lock = threading.Lock()
         self.pipeline: Any = None  # _core.pipeline.Pipeline, created on first use
-        self.pipeline_args = pipeline_args
         self.threads_token = threads_token
         self.holds: list[Any] = []
         self.released = False
@@ -325,6 +324,8 @@ class OcrAI:
             files["fallback_rec_dict"] = (fallback.file("dict").name, fallback.name)
         if classify != "off" or cls_model is not None:
             files["cls_model"] = _choose(cls_model, _packs.get_pack(_CLS_PACK), "cls")
+        for name, _ in files.values():
+            check_name(name)  # custom names too, before anything is reserved
         self._files = files
 
         if auto_install:
@@ -340,8 +341,9 @@ class OcrAI:
         self._pack = primary.name
         self._fast = fast
 
+        # Nothing below can fail: what is reserved here is given back by the finaliser.
         token, self._threads = _budget.reserve(threads)
-        state = _State({}, token)
+        state = _State(token)
         state.holds.append(self._store.hold([name for name, _ in files.values()]))
         self._state = state
         self._finalizer = weakref.finalize(self, state.release)
@@ -557,11 +559,9 @@ class OcrAI:
 
     @staticmethod
     def _load(image: Any, *, order: str | None, page: int) -> Any:
-        from . import io as _io
+        from .io import load_image
 
-        if isinstance(image, _io.LoadedImage):
-            return image
-        return _io.load_image(image, order=order, page=page)
+        return load_image(image, order=order, page=page)  # a LoadedImage comes back as is
 
     def _run(self, loaded: Any, detect: bool, options: Mapping[str, object]) -> Page:
         from .results import Page
