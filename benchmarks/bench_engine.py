@@ -16,6 +16,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -171,3 +172,44 @@ def test_cold_start_onnxruntime_python(
     out = benchmark.pedantic(cold, rounds=3, iterations=1)
     assert out["text"] == LINE_TEXT
     record(benchmark, runs)
+
+
+# --- many images: recognize_many beside a loop of recognize -------------------------------
+
+
+@pytest.fixture(scope="module")
+def batch_engine(engine_inputs: tuple[Path, Path]) -> Iterator[Any]:
+    from ocrai import OcrAI
+
+    with OcrAI(engine_inputs[0]) as ai:
+        ai.warmup()
+        yield ai
+
+
+@pytest.fixture(scope="module")
+def batch_pages() -> list[np.ndarray]:
+    from ocrai.testing import SAMPLE_TEXT, render_page
+
+    return [render_page(SAMPLE_TEXT[lang] * 2).image for lang in ("en", "fr", "pt", "cs")]
+
+
+@pytest.mark.benchmark(group="engine-many-pages")
+def test_pages_recognize_many(
+    benchmark: Any, facts: dict[str, Any], batch_engine: Any, batch_pages: list[np.ndarray]
+) -> None:
+    texts = benchmark.pedantic(
+        lambda: [p.text for p in batch_engine.recognize_many(batch_pages)], rounds=3
+    )
+    benchmark.extra_info["threads"] = batch_engine.threads
+    assert texts == [batch_engine.recognize(p).text for p in batch_pages]
+
+
+@pytest.mark.benchmark(group="engine-many-pages")
+def test_pages_recognize_loop(
+    benchmark: Any, facts: dict[str, Any], batch_engine: Any, batch_pages: list[np.ndarray]
+) -> None:
+    texts = benchmark.pedantic(
+        lambda: [batch_engine.recognize(p).text for p in batch_pages], rounds=3
+    )
+    benchmark.extra_info["threads"] = batch_engine.threads
+    assert all(texts)
