@@ -60,9 +60,6 @@ __all__ = ["OcrAI", "available_cores"]
 
 _FAST_PACK = "ppocrv6-tiny"
 _CLS_PACK = "ppocrv5-cls"
-# fast=True re-reads a line with the accurate recogniser when the fast one's mean character
-# confidence is below this.
-_FAST_FALLBACK_THRESHOLD = 0.9
 _CLASSIFY_MODES = ("off", "on", "auto")
 _ROLE_KIND: dict[str, str] = {
     "det_model": "det",
@@ -336,8 +333,6 @@ class OcrAI:
         self._options: dict[str, object] = dict(options or {})
         if classify != "off":
             self._options.setdefault("classify", classify)
-        if fallback is not None:
-            self._options.setdefault("fallback_threshold", _FAST_FALLBACK_THRESHOLD)
         self._pack = primary.name
         self._fast = fast
 
@@ -515,11 +510,14 @@ class OcrAI:
     ) -> Iterator[Page]:
         """Reads many images, yielding one page per image in input order.
 
-        Images are decoded and recognised by `workers` threads (default: the engine's thread
-        budget, at most 2 in flight per worker), so decoding one image overlaps recognising
-        another and every core of the budget stays busy. `images` is consumed lazily. An
-        error on one image is raised when its turn to be yielded comes; the images after
-        it are not read. Closing the iterator early cancels what has not started.
+        Images are decoded and recognised by `workers` threads (default 2, or 1 with a
+        budget of one thread), so that the single-threaded parts of one image (decoding,
+        post-processing, building the page) overlap the inference of another. The runs
+        share the engine's pools (ORT's intra-op threads, the kernels' workers), so two runs
+        add one thread, their caller, to the budget at most. `images` is consumed lazily,
+        at most two images per worker ahead of the one being yielded. An error on one image
+        is raised when its turn to be yielded comes; the images after it that have not
+        started are not read. Closing the iterator early cancels what has not started.
         """
         self._check_alive()
         n_workers = min(2, self._threads) if workers is None else workers
