@@ -160,8 +160,10 @@ def describe_error(name: str, exc: BaseException) -> str:
     """One line: the file and why it failed, without repeating the name."""
     if isinstance(exc, OSError) and not isinstance(exc, OcrError) and exc.strerror:
         reason = exc.strerror
-        if exc.filename is not None and os.fspath(exc.filename) != name:
-            reason += f": {os.fspath(exc.filename)}"
+        # A failed rename names the temporary file first: the target says more.
+        shown = exc.filename2 if exc.filename2 is not None else exc.filename
+        if shown is not None and os.fspath(shown) != name:
+            reason += f": {os.fspath(shown)}"
     else:
         reason = str(exc).strip() or type(exc).__name__
         if not isinstance(exc, (OcrError, ValueError, TypeError)):
