@@ -747,3 +747,32 @@ def test_pdf_without_pypdfium2(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "pypdfium2", None)  # makes the import fail
     with pytest.raises(ImageError, match=r"is a PDF; .*pip install 'ocrai\[pdf\]'"):
         load_image(two_page_pdf())
+
+
+@pytest.mark.parametrize("fmt", sorted(ENCODERS))
+def test_mutated_files_raise_only_image_errors(fmt: str) -> None:
+    """Random byte flips, cuts and splices of a valid file either decode to a valid array
+    or raise ImageError: never another exception type, never a crash."""
+    rng = np.random.default_rng(sum(map(ord, fmt)))
+    base = bytearray(ENCODERS[fmt](Image.fromarray(pattern_rgb(64, 48, seed=2))))
+    outcomes = {"decoded": 0, "refused": 0}
+    for _ in range(60):
+        data = bytearray(base)
+        for _ in range(int(rng.integers(1, 6))):
+            at = int(rng.integers(0, len(data)))
+            action = int(rng.integers(0, 3))
+            if action == 0:
+                data[at] = int(rng.integers(0, 256))
+            elif action == 1:
+                del data[at : at + int(rng.integers(1, 64))]
+            else:
+                data[at:at] = rng.integers(0, 256, int(rng.integers(1, 64)), np.uint8).tobytes()
+        try:
+            for page in iter_pages(bytes(data), max_pixels=4_000_000):
+                assert page.array.dtype == np.uint8
+                assert page.array.flags.c_contiguous
+                assert page.array.ndim in (2, 3)
+            outcomes["decoded"] += 1
+        except ImageError:
+            outcomes["refused"] += 1
+    assert outcomes["refused"] > 0
