@@ -304,6 +304,11 @@ def _invalid(message: str) -> NoReturn:
 
 
 def _get(d: Any, key: str, where: str, default: Any = _MISSING) -> Any:
+    if type(d) is dict:  # the common case, without the cost of an ABC check
+        value = d.get(key, default)
+        if value is _MISSING:
+            _invalid(f"{where}.{key} is missing")
+        return value
     if not isinstance(d, Mapping):
         _invalid(f"{where} must be a dict, not {type(d).__name__}")
     if key in d:
@@ -314,6 +319,8 @@ def _get(d: Any, key: str, where: str, default: Any = _MISSING) -> Any:
 
 
 def _float(value: Any, where: str) -> float:
+    if type(value) is float and math.isfinite(value):
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         _invalid(f"{where} must be a number, not {value!r}")
     result = float(value)
@@ -341,6 +348,8 @@ def _str(value: Any, where: str) -> str:
 
 
 def _list(value: Any, where: str) -> Sequence[Any]:
+    if type(value) is list or type(value) is tuple:
+        return value
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
         _invalid(f"{where} must be a list, not {type(value).__name__}")
     return value
@@ -368,6 +377,21 @@ def _bbox(value: Any, where: str) -> BBox:
 
 
 def _read_char(d: Any, where: str) -> Char:
+    if type(d) is dict and len(d) == 5 and not d.get("alternatives", True):
+        # Fast path for the pipeline's usual char: exact types, no alternatives.
+        text, conf, x0, x1 = d.get("text"), d.get("confidence"), d.get("x0"), d.get("x1")
+        if (
+            type(text) is str
+            and type(conf) is float
+            and type(x0) is float
+            and type(x1) is float
+            and math.isfinite(conf + x0 + x1)
+        ):
+            return Char(text, conf, x0, x1)
+    return _read_char_checked(d, where)
+
+
+def _read_char_checked(d: Any, where: str) -> Char:
     alternatives = tuple(
         (_str(_list(a, f"{where}.alternatives[{k}]")[0], f"{where}.alternatives[{k}][0]"),
          _float(_list(a, f"{where}.alternatives[{k}]")[1], f"{where}.alternatives[{k}][1]"))
