@@ -469,3 +469,46 @@ def test_pages_of_arrays_are_equal_to_files(
     assert page.source == str(path)
     assert page.text == "x.png page 0 mean 42"
     assert json.loads(json.dumps(page.to_dict()))["source"] == str(path)
+
+
+# ------------------------------------------------------------------------------ with models
+
+
+def needs_engine() -> None:
+    import ocrai
+    from ocrai import _core
+
+    if not hasattr(ocrai, "OcrAI") or not hasattr(_core, "pipeline"):
+        pytest.skip("needs the OcrAI engine and the native pipeline")
+
+
+@pytest.mark.models
+def test_ocrai_read_with_the_models(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The real command on rendered pages and a broken file: text, JSON valid against the
+    schema, exit status 1 for the broken file."""
+    needs_engine()
+    jsonschema = pytest.importorskip("jsonschema")
+    from ocrai.cli import main
+    from ocrai.export import json_schema
+    from ocrai.testing import SAMPLE_TEXT, render_page
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    english = render_page(SAMPLE_TEXT["en"])
+    Image.fromarray(english.image).save(folder / "en.png")
+    Image.fromarray(render_page(SAMPLE_TEXT["fr"], lang="fr").image).save(folder / "fr.jpg")
+    (folder / "broken.png").write_bytes((folder / "en.png").read_bytes()[:2000])
+
+    assert main(["read", str(folder / "en.png"), "--threads", "2"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == english.text + "\n"
+
+    out = tmp_path / "out"
+    assert main(["read", str(folder), "-o", str(out), "-f", "json", "-t", "2"]) == 1
+    err = capsys.readouterr().err
+    assert f"ocrai: {folder / 'broken.png'}: cannot decode the image" in err
+    assert sorted(p.name for p in out.iterdir()) == ["en.json", "fr.json"]
+    document = json.loads((out / "fr.json").read_text("utf-8"))
+    jsonschema.Draft202012Validator(json_schema()).validate(document)
+    assert document["pages"][0]["text"] == "\n".join(SAMPLE_TEXT["fr"])
+    assert document["pages"][0]["source"] == str(folder / "fr.jpg")
