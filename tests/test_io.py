@@ -197,7 +197,7 @@ def test_each_tiff_page_is_checked_against_the_pixel_limit() -> None:
     pages = [Image.new("L", (10, 10), 0), Image.new("L", (100, 100), 0)]
     data = encode(pages[0], "TIFF", save_all=True, append_images=pages[1:])
     assert load_image(data, max_pixels=1000).array.shape == (10, 10)
-    with pytest.raises(ImageTooLargeError, match="100x100 is 10000 pixels"):
+    with pytest.raises(ImageTooLargeError, match=r"^<image data> page 1: 100x100 is 10000 pixels"):
         load_image(data, page=1, max_pixels=1000)
 
 

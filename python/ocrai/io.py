@@ -363,15 +363,16 @@ class _PillowDocument(_Document):
     def load(self, index: int) -> LoadedImage:
         self._check_index(index)
         limit = self.options.max_pixels
-        with _pillow(self.label, limit):
+        label = f"{self.label} page {index}" if index else self.label
+        with _pillow(label, limit):
             image = self.image
             if self._multipage():
                 image.seek(index)
-            _check_size(image.width, image.height, limit, self.label)
+            _check_size(image.width, image.height, limit, label)
             image.load()
-            image = _apply_orientation(image, self.label)
-            raw = _pillow_pixels(image, self.label)
-        pixels = _to_u8_image(raw, self.label, limit)
+            image = _apply_orientation(image, label)
+            raw = _pillow_pixels(image, label)
+        pixels = _to_u8_image(raw, label, limit)
         order = self.options.order or "rgb"
         if order == "bgr":
             pixels = _swap_rb(pixels)
