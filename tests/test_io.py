@@ -59,6 +59,28 @@ def jpeg_with_size(width: int, height: int) -> bytes:
     return bytes(data)
 
 
+def tiff_with_size(width: int, height: int) -> bytes:
+    """A real 8 x 8 TIFF whose ImageWidth and ImageLength tags are patched."""
+    data = bytearray(encode(Image.new("L", (8, 8)), "TIFF"))
+    assert data[:4] == b"II*\x00"
+    ifd = struct.unpack_from("<I", data, 4)[0]
+    for k in range(struct.unpack_from("<H", data, ifd)[0]):
+        at = ifd + 2 + 12 * k
+        tag, kind = struct.unpack_from("<HH", data, at)
+        if tag in (256, 257):
+            value = width if tag == 256 else height
+            struct.pack_into(
+                "<HH" if kind == 3 else "<I", data, at + 8, *((value, 0) if kind == 3 else (value,))
+            )
+    return bytes(data)
+
+
+def bmp_with_size(width: int, height: int) -> bytes:
+    data = bytearray(encode(Image.new("RGB", (8, 8)), "BMP"))
+    struct.pack_into("<ii", data, 18, width, height)
+    return bytes(data)
+
+
 @pytest.fixture
 def rgb() -> np.ndarray:
     return pattern_rgb()
@@ -500,9 +522,17 @@ def test_default_limit_from_a_crafted_header() -> None:
 
 
 def test_huge_headers_are_refused_before_allocation() -> None:
-    for data in (png_header_only(100_000, 100_000), jpeg_with_size(60000, 60000)):
-        with pytest.raises(ImageTooLargeError, match="over the"):
+    crafted = [
+        png_header_only(100_000, 100_000),
+        jpeg_with_size(60000, 60000),
+        tiff_with_size(60000, 60000),
+        bmp_with_size(50000, 50000),
+    ]
+    for data in crafted:
+        with pytest.raises(ImageTooLargeError, match="over the pixel limit of 100000000"):
             load_image(data)
+    with pytest.raises(ImageTooLargeError, match="12000x9000 is 108000000 pixels"):
+        load_image(tiff_with_size(12000, 9000))
 
 
 def test_a_header_under_the_limit_reaches_the_decoder() -> None:
