@@ -9,6 +9,7 @@ exit status instead of calling ``sys.exit``, so tests can call it in-process.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -64,9 +65,9 @@ def _positive_float(text: str) -> float:
 
 
 def _open_engine(args: argparse.Namespace) -> Any:
-    from .engine import OcrAI
-
-    return OcrAI(threads=args.threads, pack=_READ_PACKS[args.pack], fast=args.fast)
+    # Imported when the command runs: the engine loads the native runtime and models.
+    engine = importlib.import_module("ocrai.engine")
+    return engine.OcrAI(threads=args.threads, pack=_READ_PACKS[args.pack], fast=args.fast)
 
 
 def _cmd_read(
@@ -84,7 +85,7 @@ def _cmd_read(
             return 2
     try:
         engine = make_engine(args)
-    except (OcrError, OSError, ValueError) as exc:
+    except (OcrError, OSError, ValueError, ImportError) as exc:
         print(f"ocrai: error: cannot load the models: {exc}", file=sys.stderr)
         return 2
     reader = BatchReader(
