@@ -50,8 +50,12 @@ constexpr std::uint64_t kMinInk = 32;
 // Subpixel shifts are counted in 1/64 of a cell row.
 constexpr int kShiftBits = 6;
 constexpr int kShiftOne = 1 << kShiftBits;
-// Fine sweep: kFineSteps per coarse step on each side of the coarse best.
-constexpr int kFineSteps = 8;
+// Fine sweep: steps of 1/kFineDivisions coarse step, kFineHalf of them on each side, and a
+// least-squares parabola through the 2 * kFit + 1 scores around the best (a 3-point parabola
+// follows the small ripples the cell grid leaves on the score).
+constexpr int kFineDivisions = 8;
+constexpr int kFineHalf = 10;
+constexpr int kFit = 3;
 
 // Gray rows of the page: the image itself, or colour rows converted a band at a time.
 class GrayRows {
@@ -79,47 +83,47 @@ class GrayRows {
 // the 16-bit pair (c[j], c[j + 1]) so that one madd interpolates between two cells.
 struct Strips {
   int count = 0;
+  int rows = 0;                       // cells per strip
+  std::ptrdiff_t lead = 0;            // words before a strip's first cell
   std::ptrdiff_t stride = 0;          // words per strip
   std::vector<std::uint32_t> pairs;   // count * stride
   std::vector<double> centre;         // strip centre relative to the page centre, pixels
   std::vector<std::int32_t> dither;   // constant extra shift, 1/64 cell row
   std::uint32_t max_cell_sum = 0;     // bound on one profile bin / 64
+
+  std::uint32_t* column(int k) { return pairs.data() + k * stride + lead; }
+  const std::uint32_t* column(int k) const { return pairs.data() + k * stride + lead; }
 };
 
-// cells[b * quads + j]: ink in band b, columns [4j, 4j + 4). Strips are `per_strip` quads wide.
-Strips make_strips(const std::vector<std::uint16_t>& cells, int bands, int quads, int width,
-                   int per_strip, int pad) {
+// A Strips with room for `count` strips of `rows` cells and shifts up to `pad` cell rows.
+// Pairs index for bin b of a strip shifted by ipn whole cells is b + pad + 2 + ipn, with
+// |ipn| <= pad + 1 (see ProfileScorer): room for pad + 2 cells before the data and after it.
+Strips empty_strips(int count, int rows, int pad) {
   Strips s;
-  s.count = (quads + per_strip - 1) / per_strip;
-  // Pairs index for bin b of a strip shifted by ipn whole cells is b + pad + 2 + ipn, with
-  // |ipn| <= pad + 1 (see score_at): room for pad + 2 cells before the data and after it.
-  const std::ptrdiff_t lead = 2 * static_cast<std::ptrdiff_t>(pad) + 2;
-  s.stride = (lead + bands + 2 * pad + 4 + 15) / 16 * 16;
-  s.pairs.assign(static_cast<std::size_t>(s.count * s.stride), 0u);
-  s.centre.resize(static_cast<std::size_t>(s.count));
-  s.dither.resize(static_cast<std::size_t>(s.count));
-  std::vector<std::uint32_t> column(static_cast<std::size_t>(bands) + 1, 0u);
+  s.count = count;
+  s.lead = 2 * static_cast<std::ptrdiff_t>(pad) + 2;
+  s.rows = rows;
+  s.stride = (s.lead + rows + 2 * pad + 4 + 15) / 16 * 16;
+  s.pairs.assign(static_cast<std::size_t>(count * s.stride), 0u);
+  s.centre.resize(static_cast<std::size_t>(count));
+  s.dither.resize(static_cast<std::size_t>(count));
+  return s;
+}
+
+// Once the low halves hold the cell counts: makes each word the pair (cell i, cell i + 1),
+// and sets the strip centres (strip k covers columns [k * columns, (k + 1) * columns)) and
+// the score bound.
+void finish_strips(Strips& s, int columns, int width) {
   for (int k = 0; k < s.count; ++k) {
-    const int j0 = k * per_strip;
-    const int j1 = std::min(quads, j0 + per_strip);
-    std::uint32_t strip_max = 0;
-    for (int b = 0; b < bands; ++b) {
-      std::uint32_t c = 0;
-      const std::uint16_t* row = cells.data() + static_cast<std::ptrdiff_t>(b) * quads;
-      for (int j = j0; j < j1; ++j) c += row[j];
-      column[static_cast<std::size_t>(b)] = c;
-      strip_max = std::max(strip_max, c);
+    std::uint32_t* out = s.column(k);
+    std::uint32_t top = 0;
+    for (int i = -1; i < s.rows; ++i) {
+      out[i] |= out[i + 1] << 16;  // the word before the first holds (0, cell 0)
+      top = std::max(top, out[i + 1]);
     }
-    column[static_cast<std::size_t>(bands)] = 0;
-    std::uint32_t* out = s.pairs.data() + k * s.stride + lead;
-    out[-1] = column[0] << 16;  // the pair that ends with the first cell
-    for (int b = 0; b < bands; ++b) {
-      out[b] = column[static_cast<std::size_t>(b)] |
-               (column[static_cast<std::size_t>(b) + 1] << 16);
-    }
-    s.max_cell_sum += strip_max;
-    const double x0 = 4.0 * j0;
-    const double x1 = std::min(4.0 * j1, static_cast<double>(width));
+    s.max_cell_sum += top;
+    const double x0 = static_cast<double>(columns) * k;
+    const double x1 = std::min(static_cast<double>(columns) * (k + 1), static_cast<double>(width));
     s.centre[static_cast<std::size_t>(k)] = 0.5 * (x0 + x1) - 0.5 * width;
     // A fixed sub-cell offset per strip (golden-ratio sequence). Without it, at exactly 0
     // degrees every strip sits on whole cells and the profile is sharper than at any nearby
@@ -129,17 +133,46 @@ Strips make_strips(const std::vector<std::uint16_t>& cells, int bands, int quads
     s.dither[static_cast<std::size_t>(k)] =
         static_cast<std::int32_t>((golden - std::floor(golden)) * kShiftOne);
   }
+}
+
+// One strip per column group: cells[b * groups + j] (ink in band b, group j) transposed into
+// strip-major columns, a block of bands at a time so that reads and writes stay in cache.
+Strips group_strips(const std::vector<std::uint16_t>& cells, int bands, int groups, int group,
+                    int width, int pad) {
+  Strips s = empty_strips(groups, bands, pad);
+  constexpr int kBlock = 16;
+  for (int b0 = 0; b0 < bands; b0 += kBlock) {
+    const int b1 = std::min(bands, b0 + kBlock);
+    for (int k = 0; k < groups; ++k) {
+      std::uint32_t* out = s.column(k);
+      for (int b = b0; b < b1; ++b) out[b] = cells[static_cast<std::size_t>(b) * groups + k];
+    }
+  }
+  finish_strips(s, group, width);
+  return s;
+}
+
+// Merges `across` neighbouring strips of `fine` and pairs of its cell rows into coarser strips.
+Strips merged_strips(const Strips& fine, int across, int columns, int width, int pad) {
+  Strips s = empty_strips((fine.count + across - 1) / across, (fine.rows + 1) / 2, pad);
+  for (int k = 0; k < fine.count; ++k) {
+    const std::uint32_t* in = fine.column(k);
+    std::uint32_t* out = s.column(k / across);
+    // Low halves are the cells; the high half of word i is cell i + 1 (0 past the last).
+    for (int i = 0; i < s.rows; ++i) out[i] += (in[2 * i] & 0xFFFF) + (in[2 * i] >> 16);
+  }
+  finish_strips(s, columns, width);
   return s;
 }
 
 class ProfileScorer {
  public:
-  ProfileScorer(const DeskewKernels& kern, const Strips& strips, int bands, int cell_rows, int pad)
+  ProfileScorer(const DeskewKernels& kern, const Strips& strips, int rows, int cell_rows, int pad)
       : kern_(kern),
         strips_(strips),
         cell_rows_(cell_rows),
         pad_(pad),
-        length_(bands + 2 * pad),
+        length_(rows + 2 * pad),
         offsets_(static_cast<std::size_t>(strips.count)),
         weights_(static_cast<std::size_t>(strips.count)) {
     // profile values are at most 64 * max_cell_sum; shift them so that length * value^2 fits
@@ -223,11 +256,27 @@ Threshold page_threshold(const ImageView& image, ColorOrder order, int step) {
   return r;
 }
 
-// Parabola vertex through (-1, a), (0, b), (1, c) when b is a strict local maximum, in [-0.5, 0.5].
-double vertex(double a, double b, double c) {
-  const double den = a - 2.0 * b + c;
-  if (!(den < 0.0)) return 0.0;
-  return std::clamp(0.5 * (a - c) / den, -0.5, 0.5);
+// Vertex of the least-squares parabola through (x, y[x + kFit]) for x in [-kFit, kFit], in
+// [-kFit, kFit]; 0 when the fit is not a maximum.
+double fitted_vertex(const double* y) {
+  double sy = 0.0;
+  double sxy = 0.0;
+  double sx2y = 0.0;
+  double sx2 = 0.0;
+  double sx4 = 0.0;
+  for (int x = -kFit; x <= kFit; ++x) {
+    const double v = y[x + kFit];
+    sy += v;
+    sxy += x * v;
+    sx2y += x * x * v;
+    sx2 += x * x;
+    sx4 += x * x * x * x;
+  }
+  const double n = 2 * kFit + 1;
+  const double b = sxy / sx2;
+  const double a = (n * sx2y - sx2 * sy) / (n * sx4 - sx2 * sx2);
+  if (!(a < 0.0)) return 0.0;
+  return std::clamp(-b / (2.0 * a), static_cast<double>(-kFit), static_cast<double>(kFit));
 }
 
 }  // namespace
@@ -243,45 +292,54 @@ SkewEstimate estimate_skew_u8(const ImageView& image, ColorOrder order,
   if (image.empty()) return result;
   const int width = image.width;
   const int height = image.height;
-  // Cell rows: about 1024 bands on the long side, enough for 0.1 degree on an A4 page and
-  // cheap to sweep; counts per cell stay small enough for 16-bit pairs (16 f^2 < 2^15).
-  const int f = std::clamp(static_cast<int>(std::lround(std::max(width, height) / 1024.0)), 1, 32);
+  // Cells: the fine sweep counts ink in bands of f rows (about 2048 bands on the long side:
+  // 0.002-degree precision on an A4 page) and groups of 16 columns; the coarse sweep merges
+  // them into cells of 2f rows and 32f columns, cheap to sweep over the whole range.
+  const int f = std::clamp(static_cast<int>(std::lround(std::max(width, height) / 2048.0)), 1,
+                           kernels::kMaxBandRows);
+  const int coarse_rows = 2 * f;
 
-  const Threshold th = page_threshold(image, order, 2 * f);
+  const Threshold th = page_threshold(image, order, 2 * coarse_rows);
   result.background = th.background;
   if (!th.usable) return result;
 
   const DeskewKernels kern = select_kernels();
   const int bands = (height + f - 1) / f;
-  const int quads = (width + 3) / 4;
-  std::vector<std::uint16_t> cells(static_cast<std::size_t>(bands) * quads);
+  // Small pages (f = 1) count ink in groups of 4 columns, larger ones in groups of 16.
+  const int group = f == 1 ? 4 : 16;
+  const int groups = (width + group - 1) / group;
+  std::vector<std::uint16_t> cells(static_cast<std::size_t>(bands) * groups);
   GrayRows gray(image, order, f);
   std::uint64_t ink = 0;
   for (int b = 0; b < bands; ++b) {
     const int y0 = b * f;
     const int y1 = std::min(height, y0 + f);
     const ImageView rows = gray.rows(y0, y1);
-    std::uint16_t* out = cells.data() + static_cast<std::ptrdiff_t>(b) * quads;
-    kern.ink_counts(rows.data, rows.stride, width, y1 - y0, th.t, out);
-    for (int j = 0; j < quads; ++j) ink += out[j];
+    std::uint16_t* out = cells.data() + static_cast<std::ptrdiff_t>(b) * groups;
+    kern.ink_counts(rows.data, rows.stride, width, y1 - y0, th.t, group, out);
+    for (int j = 0; j < groups; ++j) ink += out[j];
   }
   if (ink < kMinInk) return result;
 
-  // Coarse step: the page's outermost column moves by one cell row (or 1 degree at most).
-  const double edge_step = std::atan(f / std::max(0.5 * width, 1.0)) / kRadians;
-  const int half_steps =
-      std::clamp(static_cast<int>(std::ceil(options.max_angle / std::min(1.0, edge_step))), 1, 2000);
+  // Coarse step: the page's outermost column moves by one coarse cell row (1 degree at most).
+  const double edge_step =
+      std::atan(coarse_rows / std::max(0.5 * width, 1.0)) / kRadians;
+  const int half_steps = std::clamp(
+      static_cast<int>(std::ceil(options.max_angle / std::min(1.0, edge_step))), 1, 2000);
   const double step = options.max_angle / half_steps;
   const double reach = options.max_angle + 2.0 * step;  // the fine sweep may look a bit past
-  const int pad =
-      static_cast<int>(std::ceil(0.5 * width * std::tan(reach * kRadians) / f)) + 2;
-
-  // Coarse strips 16f pixels wide; fine strips 4f pixels wide, where the blur from a strip's
-  // own width (4f tan(angle)) stays under a cell row.
-  const Strips coarse = make_strips(cells, bands, quads, width, 4 * f, pad);
-  const Strips fine = make_strips(cells, bands, quads, width, f, pad);
-  ProfileScorer coarse_score(kern, coarse, bands, f, pad);
-  ProfileScorer fine_score(kern, fine, bands, f, pad);
+  const auto pad_for = [&](int cell_rows) {
+    return static_cast<int>(std::ceil(0.5 * width * std::tan(reach * kRadians) / cell_rows)) + 2;
+  };
+  // Fine strips are one group (4 columns on small pages, 16 on larger ones): narrow enough
+  // that a strip's own width blurs its cells by a few cell rows at most at the largest
+  // angles. Coarse strips are 32f columns wide and 2 bands tall.
+  const int coarse_pad = pad_for(coarse_rows);
+  const int fine_pad = pad_for(f);
+  const Strips fine = group_strips(cells, bands, groups, group, width, fine_pad);
+  const Strips coarse = merged_strips(fine, 32 * f / group, 32 * f, width, coarse_pad);
+  ProfileScorer coarse_score(kern, coarse, (bands + 1) / 2, coarse_rows, coarse_pad);
+  ProfileScorer fine_score(kern, fine, bands, f, fine_pad);
 
   std::uint64_t best = 0;
   std::uint64_t worst = std::numeric_limits<std::uint64_t>::max();
@@ -297,27 +355,24 @@ SkewEstimate estimate_skew_u8(const ImageView& image, ColorOrder order,
   if (best == 0 || best == worst) return result;  // no angle stands out
   result.confidence = 1.0 - static_cast<double>(worst) / static_cast<double>(best);
 
-  // Fine sweep around the coarse best; slide the window if its best lands on an edge.
-  const double fine_step = step / kFineSteps;
+  // Fine sweep around the coarse best; slide the window while its best is near an edge.
+  const double fine_step = step / kFineDivisions;
   double centre = best_i * step;
-  std::uint64_t scores[2 * kFineSteps + 1];
+  double scores[2 * kFineHalf + 1];
   int j_best = 0;
   for (int slide = 0; slide < 4; ++slide) {
-    for (int j = -kFineSteps; j <= kFineSteps; ++j) {
-      scores[j + kFineSteps] = fine_score(centre + j * fine_step);
+    for (int j = -kFineHalf; j <= kFineHalf; ++j) {
+      scores[j + kFineHalf] = static_cast<double>(fine_score(centre + j * fine_step));
     }
-    j_best = static_cast<int>(std::max_element(scores, scores + 2 * kFineSteps + 1) - scores) -
-             kFineSteps;
-    if (std::abs(j_best) < kFineSteps) break;
+    j_best = static_cast<int>(std::max_element(scores, scores + 2 * kFineHalf + 1) - scores) -
+             kFineHalf;
+    if (std::abs(j_best) <= kFineHalf - kFit) break;
     const double next = centre + j_best * fine_step;
     if (std::abs(next) > options.max_angle) break;
     centre = next;
   }
-  double alpha = centre + j_best * fine_step;
-  if (std::abs(j_best) < kFineSteps) {
-    const auto at = [&](int j) { return static_cast<double>(scores[j + kFineSteps]); };
-    alpha += vertex(at(j_best - 1), at(j_best), at(j_best + 1)) * fine_step;
-  }
+  j_best = std::clamp(j_best, kFit - kFineHalf, kFineHalf - kFit);
+  double alpha = centre + (j_best + fitted_vertex(scores + kFineHalf + j_best - kFit)) * fine_step;
   alpha = std::clamp(alpha, -options.max_angle, options.max_angle);
   // The sweep finds how far the text is turned; the correction turns it back.
   result.angle = 0.0 - alpha;

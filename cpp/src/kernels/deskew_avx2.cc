@@ -168,23 +168,32 @@ OCRAI_TARGET_AVX2 void rotate_row(const std::uint8_t* src, std::ptrdiff_t stride
 }
 
 OCRAI_TARGET_AVX2 void ink_counts(const std::uint8_t* src, std::ptrdiff_t stride, int width,
-                                  int rows, int threshold, std::uint16_t* quads) {
+                                  int rows, int threshold, int group, std::uint16_t* counts) {
   const __m256i t = _mm256_set1_epi8(static_cast<char>(threshold));
-  const __m256i ones8 = _mm256_set1_epi8(1);
-  const __m256i ones16 = _mm256_set1_epi16(1);
   int x = 0;
   for (; x + 32 <= width; x += 32) {
-    __m256i acc = _mm256_setzero_si256();  // per-column counts, at most 64
+    __m256i acc = _mm256_setzero_si256();  // per-column counts, at most kMaxBandRows
     for (int r = 0; r < rows; ++r) {
       const __m256i v = _mm256_loadu_si256(
           reinterpret_cast<const __m256i*>(src + static_cast<std::ptrdiff_t>(r) * stride + x));
       acc = _mm256_sub_epi8(acc, _mm256_cmpeq_epi8(_mm256_min_epu8(v, t), v));  // -(-1) per ink
     }
-    const __m256i quad = _mm256_madd_epi16(_mm256_maddubs_epi16(acc, ones8), ones16);
-    const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(quad, quad), 0x08);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(quads + x / 4), _mm256_castsi256_si128(packed));
+    if (group == 16) {
+      // Sums of 8 columns in each 64-bit lane; two lanes make a group.
+      const __m256i eights = _mm256_sad_epu8(acc, _mm256_setzero_si256());
+      const __m256i sixteens = _mm256_add_epi64(eights, _mm256_srli_si256(eights, 8));
+      counts[x / 16] = static_cast<std::uint16_t>(_mm256_extract_epi64(sixteens, 0));
+      counts[x / 16 + 1] = static_cast<std::uint16_t>(_mm256_extract_epi64(sixteens, 2));
+    } else {
+      const __m256i fours = _mm256_madd_epi16(_mm256_maddubs_epi16(acc, _mm256_set1_epi8(1)),
+                                              _mm256_set1_epi16(1));
+      const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(fours, fours), 0x08);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(counts + x / 4), _mm256_castsi256_si128(packed));
+    }
   }
-  if (x < width) scalar::ink_counts(src + x, stride, width - x, rows, threshold, quads + x / 4);
+  if (x < width) {
+    scalar::ink_counts(src + x, stride, width - x, rows, threshold, group, counts + x / group);
+  }
 }
 
 OCRAI_TARGET_AVX2 std::uint64_t profile_score(const std::uint32_t* pairs,

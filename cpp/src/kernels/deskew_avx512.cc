@@ -140,24 +140,34 @@ OCRAI_TARGET_AVX512 void rotate_row(const std::uint8_t* src, std::ptrdiff_t stri
 }
 
 OCRAI_TARGET_AVX512 void ink_counts(const std::uint8_t* src, std::ptrdiff_t stride, int width,
-                                    int rows, int threshold, std::uint16_t* quads) {
+                                    int rows, int threshold, int group, std::uint16_t* counts) {
   const __m512i t = _mm512_set1_epi8(static_cast<char>(threshold));
-  const __m512i ones8 = _mm512_set1_epi8(1);
-  const __m512i ones16 = _mm512_set1_epi16(1);
+  const __m512i ones = _mm512_set1_epi8(1);
+  // Sums of 8 columns per 64-bit lane -> groups of 16: lanes (0+1, 2+3, 4+5, 6+7).
+  const __m512i pair_lo = _mm512_setr_epi64(0, 2, 4, 6, 0, 0, 0, 0);
+  const __m512i pair_hi = _mm512_setr_epi64(1, 3, 5, 7, 0, 0, 0, 0);
   for (int x = 0; x < width; x += 64) {
     const int n = width - x < 64 ? width - x : 64;
     const __mmask64 cols = n == 64 ? ~__mmask64{0} : (__mmask64{1} << n) - 1;
-    __m512i acc = _mm512_setzero_si512();  // per-column counts, at most 64
+    __m512i acc = _mm512_setzero_si512();  // per-column counts, at most kMaxBandRows
     for (int r = 0; r < rows; ++r) {
       const __m512i v =
           _mm512_maskz_loadu_epi8(cols, src + static_cast<std::ptrdiff_t>(r) * stride + x);
       // Columns past the row load as 0, which would count as ink: the mask drops them.
-      acc = _mm512_mask_add_epi8(acc, _mm512_cmple_epu8_mask(v, t) & cols, acc, ones8);
+      acc = _mm512_mask_add_epi8(acc, _mm512_cmple_epu8_mask(v, t) & cols, acc, ones);
     }
-    const __m512i quad = _mm512_madd_epi16(_mm512_maddubs_epi16(acc, ones8), ones16);
-    const int nq = (n + 3) / 4;
-    _mm256_mask_storeu_epi16(quads + x / 4, static_cast<__mmask16>((1u << nq) - 1),
-                             _mm512_cvtepi32_epi16(quad));
+    if (group == 16) {
+      const __m512i eights = _mm512_sad_epu8(acc, _mm512_setzero_si512());
+      const __m512i sixteens = _mm512_add_epi64(_mm512_permutexvar_epi64(pair_lo, eights),
+                                                _mm512_permutexvar_epi64(pair_hi, eights));
+      _mm_mask_storeu_epi16(counts + x / 16, static_cast<__mmask8>((1u << ((n + 15) / 16)) - 1),
+                            _mm512_cvtepi64_epi16(sixteens));
+    } else {
+      const __m512i fours =
+          _mm512_madd_epi16(_mm512_maddubs_epi16(acc, ones), _mm512_set1_epi16(1));
+      _mm256_mask_storeu_epi16(counts + x / 4, static_cast<__mmask16>((1u << ((n + 3) / 4)) - 1),
+                               _mm512_cvtepi32_epi16(fours));
+    }
   }
 }
 

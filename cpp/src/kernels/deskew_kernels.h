@@ -20,6 +20,10 @@ inline constexpr int kWeightOne = 1 << kWeightBits;
 /// origin, so the error of the per-pixel step (2^-17 pixel) never accumulates past 63 steps.
 inline constexpr int kSegment = 64;
 
+/// Skew estimation counts ink in groups of 4 or 16 columns over bands of at most
+/// kMaxBandRows rows (per-column byte counters, and group counts that fit 16 bits).
+inline constexpr int kMaxBandRows = 16;
+
 /// Pixel (x, y), channel c of the source, or `border` outside it.
 inline int source_at(const std::uint8_t* src, std::ptrdiff_t stride, int width, int height,
                      int channels, int x, int y, int c, int border) {
@@ -71,8 +75,9 @@ inline void rotate_span(const std::uint8_t* src, std::ptrdiff_t stride, int src_
 //   (ox[x / 64] + (x % 64) * ax, oy[x / 64] + (x % 64) * ay) in 16.16 fixed point.
 //   The caller guarantees |origin| <= 2^30 and that (src_height - 1) * stride + src_width * channels
 //   + 4 fits in int32 (gather offsets); otherwise it uses the scalar kernel.
-// ink_counts: for one band of `rows` rows, quads[j] = the number of pixels v <= threshold in
-//   columns [4j, 4j + 4) (the last quad may be partial); rows <= 64.
+// ink_counts: for one band of `rows` rows, counts[j] = the number of pixels v <= threshold in
+//   columns [group * j, group * (j + 1)) (the last group may be partial); group is 4 or 16,
+//   rows <= kMaxBandRows.
 // profile_score: the projection profile of the strips for one candidate angle and its sharpness:
 //   profile[b] = sum over strips k of lo * (64 - w) + hi * w, where (lo, hi) are the two 16-bit
 //   halves of pairs[k * strip_stride + offsets[k] + b] and (64 - w, w) those of weights[k],
@@ -82,7 +87,7 @@ void rotate_row(const std::uint8_t* src, std::ptrdiff_t stride, int src_width, i
                 int channels, std::uint8_t* dst, int width, const std::int32_t* ox,
                 const std::int32_t* oy, std::int32_t ax, std::int32_t ay, int border);
 void ink_counts(const std::uint8_t* src, std::ptrdiff_t stride, int width, int rows, int threshold,
-                std::uint16_t* quads);
+                int group, std::uint16_t* counts);
 std::uint64_t profile_score(const std::uint32_t* pairs, std::ptrdiff_t strip_stride, int strips,
                             const std::int32_t* offsets, const std::uint32_t* weights, int length,
                             int shift);
@@ -93,7 +98,7 @@ void rotate_row(const std::uint8_t* src, std::ptrdiff_t stride, int src_width, i
                 int channels, std::uint8_t* dst, int width, const std::int32_t* ox,
                 const std::int32_t* oy, std::int32_t ax, std::int32_t ay, int border);
 void ink_counts(const std::uint8_t* src, std::ptrdiff_t stride, int width, int rows, int threshold,
-                std::uint16_t* quads);
+                int group, std::uint16_t* counts);
 std::uint64_t profile_score(const std::uint32_t* pairs, std::ptrdiff_t strip_stride, int strips,
                             const std::int32_t* offsets, const std::uint32_t* weights, int length,
                             int shift);
@@ -104,7 +109,7 @@ void rotate_row(const std::uint8_t* src, std::ptrdiff_t stride, int src_width, i
                 int channels, std::uint8_t* dst, int width, const std::int32_t* ox,
                 const std::int32_t* oy, std::int32_t ax, std::int32_t ay, int border);
 void ink_counts(const std::uint8_t* src, std::ptrdiff_t stride, int width, int rows, int threshold,
-                std::uint16_t* quads);
+                int group, std::uint16_t* counts);
 std::uint64_t profile_score(const std::uint32_t* pairs, std::ptrdiff_t strip_stride, int strips,
                             const std::int32_t* offsets, const std::uint32_t* weights, int length,
                             int shift);

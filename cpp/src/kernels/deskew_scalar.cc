@@ -11,15 +11,15 @@ void rotate_row(const std::uint8_t* src, std::ptrdiff_t stride, int src_width, i
 }
 
 void ink_counts(const std::uint8_t* src, std::ptrdiff_t stride, int width, int rows, int threshold,
-                std::uint16_t* quads) {
-  for (int j = 0; 4 * j < width; ++j) {
-    const int x_end = 4 * j + 4 < width ? 4 * j + 4 : width;
+                int group, std::uint16_t* counts) {
+  for (int j = 0; group * j < width; ++j) {
+    const int x_end = group * (j + 1) < width ? group * (j + 1) : width;
     int count = 0;
     for (int r = 0; r < rows; ++r) {
       const std::uint8_t* row = src + static_cast<std::ptrdiff_t>(r) * stride;
-      for (int x = 4 * j; x < x_end; ++x) count += row[x] <= threshold ? 1 : 0;
+      for (int x = group * j; x < x_end; ++x) count += row[x] <= threshold ? 1 : 0;
     }
-    quads[j] = static_cast<std::uint16_t>(count);
+    counts[j] = static_cast<std::uint16_t>(count);
   }
 }
 
