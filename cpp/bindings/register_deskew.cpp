@@ -93,8 +93,9 @@ the canvas to hold the whole result. out must have the rotated shape.)pbdoc");
           e = estimate_skew_u8(src, co, options);
         }
         const bool turn = e.angle != 0.0 && e.confidence >= min_confidence;
-        py::array rotated = rotate_into(src, turn ? e.angle : 0.0, border >= 0 ? border : e.background,
-                                        expand && turn, py::none());
+        const int fill = border >= 0 ? border : e.background;
+        py::array rotated =
+            rotate_into(src, turn ? e.angle : 0.0, fill, expand && turn, py::none());
         return py::make_tuple(rotated, estimate_dict(e));
       },
       py::arg("image"), py::arg("order") = "rgb", py::arg("max_angle") = 15.0,

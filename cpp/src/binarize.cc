@@ -150,7 +150,8 @@ int otsu_threshold(const Histogram& histogram) {
     const double m1 = static_cast<double>(sum - s0) / static_cast<double>(n1);
     // Between-class variance times total^2; the same for every t of a gap between levels,
     // so the first t of a gap (the last level of the dark class) wins.
-    const double between = static_cast<double>(n0) * static_cast<double>(n1) * (m0 - m1) * (m0 - m1);
+    const double between =
+        static_cast<double>(n0) * static_cast<double>(n1) * (m0 - m1) * (m0 - m1);
     if (between > best) {
       best = between;
       best_t = t;

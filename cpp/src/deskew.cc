@@ -279,6 +279,25 @@ double fitted_vertex(const double* y) {
   return std::clamp(-b / (2.0 * a), static_cast<double>(-kFit), static_cast<double>(kFit));
 }
 
+// Interleaved pixels -> channel planes `plane` bytes apart, and back; C known at compile time
+// so that the loops vectorise.
+template <int C>
+void split_row(const std::uint8_t* __restrict in, std::uint8_t* __restrict out,
+               std::ptrdiff_t plane, int n) {
+  for (int ch = 0; ch < C; ++ch) {
+    std::uint8_t* __restrict o = out + ch * plane;
+    for (int x = 0; x < n; ++x) o[x] = in[x * C + ch];
+  }
+}
+
+template <int C>
+void join_row(const std::uint8_t* __restrict in, std::ptrdiff_t plane,
+              std::uint8_t* __restrict out, int n) {
+  for (int x = 0; x < n; ++x) {
+    for (int ch = 0; ch < C; ++ch) out[x * C + ch] = in[ch * plane + x];
+  }
+}
+
 }  // namespace
 
 SkewEstimate estimate_skew_u8(const ImageView& image, ColorOrder order,
@@ -439,24 +458,59 @@ void rotate_u8(const ImageView& src, const MutableImageView& dst, double angle_d
   };
   const std::int32_t ax = fixed(c);
   const std::int32_t ay = fixed(s);
-  // Gathers address the source with 32-bit offsets; larger sources use the scalar reference.
-  const double span = static_cast<double>(src.height - 1) * static_cast<double>(src.stride) +
-                      static_cast<double>(src.row_bytes()) + 4.0;
-  const auto row_fn = span < 2147483647.0 ? select_kernels().rotate_row : kernels::scalar::rotate_row;
   const int segments = (dst.width + kernels::kSegment - 1) / kernels::kSegment;
   std::vector<std::int32_t> ox(static_cast<std::size_t>(segments));
   std::vector<std::int32_t> oy(static_cast<std::size_t>(segments));
-  for (int y = 0; y < dst.height; ++y) {
-    // Destination (x, y) samples the source at centre_s + R(-angle) (x - cxd, y - cyd): the
-    // inverse of a counter-clockwise turn on a y-down grid.
+  // Destination (x, y) samples the source at centre_s + R(-angle) (x - cxd, y - cyd): the
+  // inverse of a counter-clockwise turn on a y-down grid.
+  const auto origins = [&](int y) {
     const double dy = y - cyd;
     for (int g = 0; g < segments; ++g) {
       const double dx = g * kernels::kSegment - cxd;
       ox[static_cast<std::size_t>(g)] = fixed(cxs + c * dx - s * dy);
       oy[static_cast<std::size_t>(g)] = fixed(cys + s * dx + c * dy);
     }
-    row_fn(src.data, src.stride, src.width, src.height, src.channels, dst.row(y), dst.width,
-           ox.data(), oy.data(), ax, ay, border_value);
+  };
+  const DeskewKernels kern = select_kernels();
+  const std::ptrdiff_t plane = static_cast<std::ptrdiff_t>(src.width) * src.height;
+  // Gathers address a (plane of the) source with 32-bit offsets.
+  const bool addressable = static_cast<double>(plane) + 4.0 < 2147483647.0;
+  if (src.channels == 1 || kern.rotate_row == kernels::scalar::rotate_row || !addressable) {
+    const double span = static_cast<double>(src.height - 1) * static_cast<double>(src.stride) +
+                        static_cast<double>(src.row_bytes()) + 4.0;
+    const auto row_fn = span < 2147483647.0 ? kern.rotate_row : kernels::scalar::rotate_row;
+    for (int y = 0; y < dst.height; ++y) {
+      origins(y);
+      row_fn(src.data, src.stride, src.width, src.height, src.channels, dst.row(y), dst.width,
+             ox.data(), oy.data(), ax, ay, border_value);
+    }
+    return;
+  }
+  // Colour: every channel is sampled with the same weights, so rotate channel planes with the
+  // gray kernel and interleave the rows it produces (exactly the per-pixel reference).
+  const int channels = src.channels;
+  std::vector<std::uint8_t> planes(static_cast<std::size_t>(plane * channels));
+  for (int y = 0; y < src.height; ++y) {
+    std::uint8_t* out = planes.data() + static_cast<std::ptrdiff_t>(y) * src.width;
+    if (channels == 3) {
+      split_row<3>(src.row(y), out, plane, src.width);
+    } else {
+      split_row<4>(src.row(y), out, plane, src.width);
+    }
+  }
+  std::vector<std::uint8_t> rows(static_cast<std::size_t>(dst.width) * channels);
+  for (int y = 0; y < dst.height; ++y) {
+    origins(y);
+    for (int ch = 0; ch < channels; ++ch) {
+      kern.rotate_row(planes.data() + ch * plane, src.width, src.width, src.height, 1,
+                      rows.data() + static_cast<std::ptrdiff_t>(ch) * dst.width, dst.width,
+                      ox.data(), oy.data(), ax, ay, border_value);
+    }
+    if (channels == 3) {
+      join_row<3>(rows.data(), dst.width, dst.row(y), dst.width);
+    } else {
+      join_row<4>(rows.data(), dst.width, dst.row(y), dst.width);
+    }
   }
 }
 

@@ -8,13 +8,14 @@
 /// turned 3 degrees counter-clockwise (lines rising to the right) gives -3.
 ///
 /// The estimate is the angle whose horizontal projection profile of the dark (ink) pixels is
-/// sharpest, the sum of the squared profile. The page is thresholded once (Otsu on a sample
-/// of rows), ink is counted in cells of f rows by 4f columns (f ~ the long side / 1024), and
-/// the cells' columns are shifted, not the pixels rotated, for each candidate angle: a coarse
-/// sweep over [-max_angle, max_angle] in steps that move the page's edge by one cell row,
-/// then a sweep 8 times finer around the best, with a parabola through the three best
-/// scores. Everything up to the parabola is integer arithmetic, so every SIMD target gives
-/// the same angle to the last bit.
+/// sharpest (the sum of the squared profile). The page is thresholded once (Otsu on a sample
+/// of rows) and ink is counted once, in cells of f rows by 16 columns (f ~ the long side /
+/// 2048; 4 columns on small pages). For each candidate angle the cells' vertical strips are
+/// shifted, with 1/64-cell interpolation, instead of the pixels being rotated: a coarse sweep
+/// over [-max_angle, max_angle] on cells merged 2 x 2f, in steps that move the page's edge by
+/// about one cell row, then a sweep 8 times finer on the fine cells around the best, and a
+/// least-squares parabola through the 7 best scores. Everything up to the parabola is
+/// integer arithmetic, so every SIMD target gives the same angle to the last bit.
 
 #include "ocrai/color.h"
 #include "ocrai/image.h"

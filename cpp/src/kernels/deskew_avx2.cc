@@ -106,7 +106,8 @@ OCRAI_TARGET_AVX2 void rotate_row(const std::uint8_t* src, std::ptrdiff_t stride
       // most 5 source rows and 16 columns: shuffle the bytes out of those row pieces instead of
       // gathering them.
       const __m256i d = _mm256_sub_epi32(ix, _mm256_set1_epi32(ix_lo));
-      const __m256i idx = _mm256_add_epi32(_mm256_add_epi32(d, _mm256_slli_epi32(d, 16)), pair_base);
+      const __m256i idx =
+          _mm256_add_epi32(_mm256_add_epi32(d, _mm256_slli_epi32(d, 16)), pair_base);
       const std::uint8_t* row = src + static_cast<std::ptrdiff_t>(iy_lo) * stride + ix_lo;
       __m256i upper = row_pairs(row, idx);
       top = upper;
@@ -137,10 +138,12 @@ OCRAI_TARGET_AVX2 void rotate_row(const std::uint8_t* src, std::ptrdiff_t stride
       const __m256i x1 = within(ix1, last_col);
       const __m256i y0 = within(iy, last_row);
       const __m256i y1 = within(iy1, last_row);
-      top = _mm256_or_si256(pick(g0, shift0, _mm256_and_si256(x0, y0), vborder),
-                            _mm256_slli_epi32(pick(g0, shift1, _mm256_and_si256(x1, y0), vborder), 16));
-      bottom = _mm256_or_si256(pick(g1, shift0, _mm256_and_si256(x0, y1), vborder),
-                               _mm256_slli_epi32(pick(g1, shift1, _mm256_and_si256(x1, y1), vborder), 16));
+      const __m256i p00 = pick(g0, shift0, _mm256_and_si256(x0, y0), vborder);
+      const __m256i p01 = pick(g0, shift1, _mm256_and_si256(x1, y0), vborder);
+      const __m256i p10 = pick(g1, shift0, _mm256_and_si256(x0, y1), vborder);
+      const __m256i p11 = pick(g1, shift1, _mm256_and_si256(x1, y1), vborder);
+      top = _mm256_or_si256(p00, _mm256_slli_epi32(p01, 16));
+      bottom = _mm256_or_si256(p10, _mm256_slli_epi32(p11, 16));
     }
     const __m256i fx = _mm256_and_si256(_mm256_srai_epi32(sx, kCoordBits - kWeightBits), frac);
     const __m256i fy = _mm256_and_si256(_mm256_srai_epi32(sy, kCoordBits - kWeightBits), frac);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
-// AVX-512 skew estimation and rotation: the AVX2 scheme (see deskew_avx2.cc) on 16 lanes,
-// with masked loads and stores for the row tails of the estimation kernels.
+// AVX-512 skew estimation and rotation: the AVX2 scheme (see deskew_avx2.cc) on 16 lanes, with
+// masked loads and stores for every row tail. The rotation's row pieces (up to 32 bytes of
+// each source row a vector touches) are widened to 16-bit words and placed with one
+// cross-lane word permute per row.
 #include "kernels/simd.h"
 
 #if OCRAI_HAVE_AVX512

@@ -65,7 +65,8 @@ inline void rotate_span(const std::uint8_t* src, std::ptrdiff_t stride, int src_
   for (int x = x_begin; x < x_end; ++x) {
     const int lx = x % kSegment;
     bilinear_pixel(src, stride, src_width, src_height, channels, ox[x / kSegment] + lx * ax,
-                   oy[x / kSegment] + lx * ay, border, dst + static_cast<std::ptrdiff_t>(x) * channels);
+                   oy[x / kSegment] + lx * ay, border,
+                   dst + static_cast<std::ptrdiff_t>(x) * channels);
   }
 }
 
@@ -73,8 +74,9 @@ inline void rotate_span(const std::uint8_t* src, std::ptrdiff_t stride, int src_
 //
 // rotate_row: one output row of `width` pixels: pixel x samples the source at
 //   (ox[x / 64] + (x % 64) * ax, oy[x / 64] + (x % 64) * ay) in 16.16 fixed point.
-//   The caller guarantees |origin| <= 2^30 and that (src_height - 1) * stride + src_width * channels
-//   + 4 fits in int32 (gather offsets); otherwise it uses the scalar kernel.
+//   The caller guarantees |origin| <= 2^30 and that
+//   (src_height - 1) * stride + src_width * channels + 4 fits in int32 (gather offsets);
+//   otherwise it uses the scalar kernel.
 // ink_counts: for one band of `rows` rows, counts[j] = the number of pixels v <= threshold in
 //   columns [group * j, group * (j + 1)) (the last group may be partial); group is 4 or 16,
 //   rows <= kMaxBandRows.
