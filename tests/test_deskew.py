@@ -21,7 +21,7 @@ WIDTHS = [*range(1, 70), 127, 128, 129, 200]
 
 
 def fixed(v: np.ndarray) -> np.ndarray:
-    """llround(clamp(v * 2^16, +-2^30)): round half away from zero, as the C++ does."""
+    """round(clamp(v * 2^16, +-2^30)) half away from zero, in the C++'s own double steps."""
     w = np.clip(np.asarray(v, np.float64) * 65536.0, -(2.0**30), 2.0**30)
     return (np.sign(w) * np.floor(np.abs(w) + 0.5)).astype(np.int64)
 

@@ -453,8 +453,10 @@ void rotate_u8(const ImageView& src, const MutableImageView& dst, double angle_d
   const double cyd = 0.5 * (dst.height - 1);
   constexpr double kOne = 1 << kernels::kCoordBits;
   constexpr double kLimit = 1 << 30;  // far outside any source; keeps origin + 63 steps in int32
+  // Rounded half away from zero (as llround, without the library call per segment).
   const auto fixed = [&](double v) {
-    return static_cast<std::int32_t>(std::llround(std::clamp(v * kOne, -kLimit, kLimit)));
+    const double w = std::clamp(v * kOne, -kLimit, kLimit);
+    return w >= 0.0 ? static_cast<std::int32_t>(w + 0.5) : -static_cast<std::int32_t>(0.5 - w);
   };
   const std::int32_t ax = fixed(c);
   const std::int32_t ay = fixed(s);

@@ -109,16 +109,27 @@ OCRAI_TARGET_AVX2 void rotate_row(const std::uint8_t* src, std::ptrdiff_t stride
       const __m256i idx =
           _mm256_add_epi32(_mm256_add_epi32(d, _mm256_slli_epi32(d, 16)), pair_base);
       const std::uint8_t* row = src + static_cast<std::ptrdiff_t>(iy_lo) * stride + ix_lo;
-      __m256i upper = row_pairs(row, idx);
-      top = upper;
+      top = row_pairs(row, idx);
+      row += stride;
+      __m256i upper = row_pairs(row, idx);  // the piece of row r (unblended)
       bottom = upper;
-      for (int r = iy_lo; r <= iy_hi; ++r) {
-        row += stride;
-        const __m256i lower = row_pairs(row, idx);
-        const __m256i on = _mm256_cmpeq_epi32(iy, _mm256_set1_epi32(r));
+      if (iy_hi - iy_lo <= 1 && iy_lo + 2 < src_height) {
+        // The common case at small angles, without a data-dependent branch: lanes on row
+        // iy_lo + 1 (if any) take the pieces one row down.
+        const __m256i lower = row_pairs(row + stride, idx);
+        const __m256i on = _mm256_cmpgt_epi32(iy, _mm256_set1_epi32(iy_lo));
         top = _mm256_blendv_epi8(top, upper, on);
         bottom = _mm256_blendv_epi8(bottom, lower, on);
-        upper = lower;
+      } else {
+        // Lanes on the following rows take their pairs from the pieces further down.
+        for (int r = iy_lo + 1; r <= iy_hi; ++r) {
+          row += stride;
+          const __m256i lower = row_pairs(row, idx);
+          const __m256i on = _mm256_cmpeq_epi32(iy, _mm256_set1_epi32(r));
+          top = _mm256_blendv_epi8(top, upper, on);
+          bottom = _mm256_blendv_epi8(bottom, lower, on);
+          upper = lower;
+        }
       }
     } else {
       // General case: gather 4 bytes from a column clamped into the row, pick bytes ix and

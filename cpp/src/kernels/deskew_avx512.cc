@@ -86,23 +86,34 @@ OCRAI_TARGET_AVX512 void rotate_row(const std::uint8_t* src, std::ptrdiff_t stri
     __m512i bottom;  // the same on row iy + 1
     if (iy_lo >= 0 && iy_hi <= src_height - 2 && iy_hi - iy_lo <= 4 && ix_lo >= 0 &&
         ix_hi <= src_width - 2 && ix_hi - ix_lo <= 30) {
-      // Every neighbour is inside and the vector spans at most 3 source rows and 32 columns:
+      // Every neighbour is inside and the vector spans at most 5 source rows and 32 columns:
       // load those row pieces and place the bytes with a word permute instead of gathering.
       const int n = src_width - ix_lo < 32 ? src_width - ix_lo : 32;
       const __mmask32 cols = n == 32 ? ~__mmask32{0} : (__mmask32{1} << n) - 1;
       const __m512i d = _mm512_sub_epi32(ix, _mm512_set1_epi32(ix_lo));
       const __m512i idx = _mm512_or_si512(d, _mm512_slli_epi32(_mm512_add_epi32(d, one), 16));
       const std::uint8_t* row = src + static_cast<std::ptrdiff_t>(iy_lo) * stride + ix_lo;
-      __m512i upper = row_pairs(row, cols, idx);
-      top = upper;
+      top = row_pairs(row, cols, idx);
+      row += stride;
+      __m512i upper = row_pairs(row, cols, idx);  // the piece of row r (unblended)
       bottom = upper;
-      for (int r = iy_lo; r <= iy_hi; ++r) {
-        row += stride;
-        const __m512i lower = row_pairs(row, cols, idx);
-        const __mmask16 on = _mm512_cmpeq_epi32_mask(iy, _mm512_set1_epi32(r));
+      if (iy_hi - iy_lo <= 1 && iy_lo + 2 < src_height) {
+        // The common case at small angles, without a data-dependent branch: lanes on row
+        // iy_lo + 1 (if any) take the pieces one row down.
+        const __m512i lower = row_pairs(row + stride, cols, idx);
+        const __mmask16 on = _mm512_cmpgt_epi32_mask(iy, _mm512_set1_epi32(iy_lo));
         top = _mm512_mask_blend_epi32(on, top, upper);
         bottom = _mm512_mask_blend_epi32(on, bottom, lower);
-        upper = lower;
+      } else {
+        // Lanes on the following rows take their pairs from the pieces further down.
+        for (int r = iy_lo + 1; r <= iy_hi; ++r) {
+          row += stride;
+          const __m512i lower = row_pairs(row, cols, idx);
+          const __mmask16 on = _mm512_cmpeq_epi32_mask(iy, _mm512_set1_epi32(r));
+          top = _mm512_mask_blend_epi32(on, top, upper);
+          bottom = _mm512_mask_blend_epi32(on, bottom, lower);
+          upper = lower;
+        }
       }
     } else {
       // General case: gather 4 bytes from a column clamped into the row, pick bytes ix and
@@ -137,7 +148,11 @@ OCRAI_TARGET_AVX512 void rotate_row(const std::uint8_t* src, std::ptrdiff_t stri
                                           _mm512_mullo_epi32(_mm512_sub_epi32(b, t), fy)),
                          round),
         16);
-    _mm_mask_storeu_epi8(dst + x, store, _mm512_cvtepi32_epi8(v));
+    if (store == 0xFFFF) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + x), _mm512_cvtepi32_epi8(v));
+    } else {
+      _mm_mask_storeu_epi8(dst + x, store, _mm512_cvtepi32_epi8(v));
+    }
   }
 }
 
