@@ -88,19 +88,23 @@ def test_colour_rotation_matches_the_reference(
 def test_rotation_of_a_page_is_identical_on_every_target(rng: np.random.Generator) -> None:
     # Large enough for the row-piece path (small angles), the gather path (large angles) and
     # the partly outside vectors along every edge.
-    page = rng.integers(0, 256, (300, 457), dtype=np.uint8)
-    page = page[:, 3:450]  # a row stride that is not the width
-    results: dict[float, np.ndarray] = {}
+    gray = rng.integers(0, 256, (300, 457), dtype=np.uint8)[:, 3:450]  # stride != width
+    rgb = rng.integers(0, 256, (200, 301, 3), dtype=np.uint8)
+    rgba = rng.integers(0, 256, (200, 301, 4), dtype=np.uint8)[:, 1:290]
+    results: dict[tuple[int, float], np.ndarray] = {}
     for target in _core.simd_info()["supported"]:
         _core._set_simd_targets([target])
         try:
-            for angle in (0.2, -1.7, 4.4, -11.0, 47.0):
-                out = preprocess.rotate(page, angle, border=9, expand=True)
-                if angle in results:
-                    np.testing.assert_array_equal(out, results[angle], err_msg=f"{target} {angle}")
-                else:
-                    results[angle] = out
-                    np.testing.assert_array_equal(out, reference_rotate(page, angle, 9, *out.shape))
+            for page in (gray, rgb, rgba):
+                for angle in (0.2, -1.7, 4.4, -11.0, 47.0):
+                    out = preprocess.rotate(page, angle, border=9, expand=True)
+                    key = (page.shape[2] if page.ndim == 3 else 1, angle)
+                    if key in results:
+                        np.testing.assert_array_equal(out, results[key], err_msg=f"{target} {key}")
+                    else:
+                        results[key] = out
+                        expected = reference_rotate(page, angle, 9, *out.shape[:2])
+                        np.testing.assert_array_equal(out, expected, err_msg=f"{key}")
         finally:
             _core._set_simd_targets([])
 
@@ -213,6 +217,15 @@ def test_skew_with_a_photo_on_the_page(rng: np.random.Generator) -> None:
     for turn in (-4.4, 2.2, 7.1):
         estimate = preprocess.estimate_skew(rotate_image(page, turn))
         assert abs(estimate.angle + turn) <= 0.1, (turn, estimate)
+
+
+def test_confidence_separates_text_lines_from_pictures(rng: np.random.Generator) -> None:
+    yy, xx = np.mgrid[0:900, 0:700]
+    picture = 128 + 90 * np.sin(xx / 37.0) * np.cos(yy / 53.0) + rng.normal(0, 20, xx.shape)
+    assert preprocess.estimate_skew(picture.clip(0, 255).astype(np.uint8)).confidence < 0.2
+    # Text turned a quarter: its lines are vertical, outside the search range.
+    assert preprocess.estimate_skew(rotate_image(paragraph("en"), 90.0)).confidence < 0.2
+    assert preprocess.estimate_skew(rotate_image(paragraph("en"), 2.0)).confidence > 0.4
 
 
 def test_skew_of_pages_without_text(rng: np.random.Generator) -> None:

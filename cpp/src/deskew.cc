@@ -477,7 +477,10 @@ void rotate_u8(const ImageView& src, const MutableImageView& dst, double angle_d
   const std::ptrdiff_t plane = static_cast<std::ptrdiff_t>(src.width) * src.height;
   // Gathers address a (plane of the) source with 32-bit offsets.
   const bool addressable = static_cast<double>(plane) + 4.0 < 2147483647.0;
-  if (src.channels == 1 || kern.rotate_row == kernels::scalar::rotate_row || !addressable) {
+  // Gray, and 4-channel pixels on AVX-512 (one pixel per 32-bit lane), run directly.
+  const bool direct = src.channels == 1 ||
+                      (src.channels == 4 && active_target() == SimdTarget::kAvx512);
+  if (direct || kern.rotate_row == kernels::scalar::rotate_row || !addressable) {
     const double span = static_cast<double>(src.height - 1) * static_cast<double>(src.stride) +
                         static_cast<double>(src.row_bytes()) + 4.0;
     const auto row_fn = span < 2147483647.0 ? kern.rotate_row : kernels::scalar::rotate_row;

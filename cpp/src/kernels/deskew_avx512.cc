@@ -35,12 +35,148 @@ OCRAI_TARGET_AVX512 inline __m512i row_pairs(const std::uint8_t* row, __mmask32 
   return _mm512_permutexvar_epi16(idx, _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(cols, row)));
 }
 
+OCRAI_TARGET_AVX512 inline __m512i clamp_lanes(__m512i v, __m512i lo, __m512i hi) {
+  return _mm512_min_epi32(_mm512_max_epi32(v, lo), hi);
+}
+
+// Bilinear rows of 4-channel pixels: with a (16 pixels, one per dword) and b (their right
+// neighbours), the 16 x 4 values a * (256 - fx) + b * fx as four vectors of dwords, vector k
+// holding pixel 4L + k of each 128-bit lane L (channels 0-3).
+OCRAI_TARGET_AVX512 inline void lerp4(__m512i a, __m512i b, __m512i wx, __m512i out[4]) {
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i lo = _mm512_unpacklo_epi8(a, b);  // pixels 4L, 4L + 1: bytes of a, b alternate
+  const __m512i hi = _mm512_unpackhi_epi8(a, b);  // pixels 4L + 2, 4L + 3
+  // Zero-extended, each dword is the 16-bit pair (a, b) of one channel; the weights of pixel
+  // 4L + k are broadcast over its lane.
+  out[0] = _mm512_madd_epi16(_mm512_unpacklo_epi8(lo, zero),
+                             _mm512_shuffle_epi32(wx, _MM_PERM_AAAA));
+  out[1] = _mm512_madd_epi16(_mm512_unpackhi_epi8(lo, zero),
+                             _mm512_shuffle_epi32(wx, _MM_PERM_BBBB));
+  out[2] = _mm512_madd_epi16(_mm512_unpacklo_epi8(hi, zero),
+                             _mm512_shuffle_epi32(wx, _MM_PERM_CCCC));
+  out[3] = _mm512_madd_epi16(_mm512_unpackhi_epi8(hi, zero),
+                             _mm512_shuffle_epi32(wx, _MM_PERM_DDDD));
+}
+
+// 4-channel rotation: every pixel is one dword, so the gray scheme carries over with dword
+// permutes (row pieces) and dword gathers (everything else) in place of bytes.
+OCRAI_TARGET_AVX512 void rotate_row4(const std::uint8_t* src, std::ptrdiff_t stride,
+                                     int src_width, int src_height, std::uint8_t* dst, int width,
+                                     const std::int32_t* ox, const std::int32_t* oy,
+                                     std::int32_t ax, std::int32_t ay, int border) {
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  const __m512i lane_ax = _mm512_mullo_epi32(lane, _mm512_set1_epi32(ax));
+  const __m512i lane_ay = _mm512_mullo_epi32(lane, _mm512_set1_epi32(ay));
+  const __m512i zero = _mm512_setzero_si512();
+  const __m512i one = _mm512_set1_epi32(1);
+  const __m512i sw = _mm512_set1_epi32(src_width);
+  const __m512i sh = _mm512_set1_epi32(src_height);
+  const __m512i last_col = _mm512_set1_epi32(src_width - 1);
+  const __m512i last_row = _mm512_set1_epi32(src_height - 1);
+  const __m512i vstride = _mm512_set1_epi32(static_cast<int>(stride));
+  const __m512i fill = _mm512_set1_epi32(border * 0x01010101);
+  const __m512i frac = _mm512_set1_epi32(kWeightOne - 1);
+  const __m512i weight_one = _mm512_set1_epi32(kWeightOne);
+  const __m512i round = _mm512_set1_epi32(1 << 15);
+  for (int x = 0; x < width; x += 16) {
+    const int n = width - x < 16 ? width - x : 16;
+    const __mmask64 store = n == 16 ? ~__mmask64{0} : (__mmask64{1} << (4 * n)) - 1;
+    std::uint8_t* out = dst + static_cast<std::ptrdiff_t>(x) * 4;
+    const std::int32_t sx0 = ox[x / kSegment] + (x % kSegment) * ax;
+    const std::int32_t sy0 = oy[x / kSegment] + (x % kSegment) * ay;
+    const int ix_a = sx0 >> kCoordBits;
+    const int ix_b = (sx0 + 15 * ax) >> kCoordBits;
+    const int iy_a = sy0 >> kCoordBits;
+    const int iy_b = (sy0 + 15 * ay) >> kCoordBits;
+    const int ix_lo = ix_a < ix_b ? ix_a : ix_b;
+    const int ix_hi = ix_a < ix_b ? ix_b : ix_a;
+    const int iy_lo = iy_a < iy_b ? iy_a : iy_b;
+    const int iy_hi = iy_a < iy_b ? iy_b : iy_a;
+    if (ix_hi < -1 || ix_lo >= src_width || iy_hi < -1 || iy_lo >= src_height) {
+      _mm512_mask_storeu_epi8(out, store, fill);
+      continue;
+    }
+    const __m512i sx = _mm512_add_epi32(_mm512_set1_epi32(sx0), lane_ax);
+    const __m512i sy = _mm512_add_epi32(_mm512_set1_epi32(sy0), lane_ay);
+    const __m512i ix = _mm512_srai_epi32(sx, kCoordBits);
+    const __m512i iy = _mm512_srai_epi32(sy, kCoordBits);
+    __m512i p00;  // p(ix, iy), one pixel per dword
+    __m512i p01;  // p(ix + 1, iy)
+    __m512i p10;  // p(ix, iy + 1)
+    __m512i p11;  // p(ix + 1, iy + 1)
+    if (iy_lo >= 0 && iy_hi - iy_lo <= 1 && iy_lo + 2 < src_height && ix_lo >= 0 &&
+        ix_hi <= src_width - 2 && ix_hi - ix_lo <= 30) {
+      // Up to 32 pixels of 3 source rows, permuted into place.
+      const int pieces = src_width - ix_lo < 32 ? src_width - ix_lo : 32;
+      const __mmask16 m0 = pieces >= 16 ? static_cast<__mmask16>(0xFFFF)
+                                        : static_cast<__mmask16>((1u << pieces) - 1);
+      const __mmask16 m1 = pieces <= 16 ? static_cast<__mmask16>(0)
+                                        : static_cast<__mmask16>((1u << (pieces - 16)) - 1);
+      const __m512i d0 = _mm512_sub_epi32(ix, _mm512_set1_epi32(ix_lo));
+      const __m512i d1 = _mm512_add_epi32(d0, one);
+      const std::uint8_t* row = src + static_cast<std::ptrdiff_t>(iy_lo) * stride + 4 * ix_lo;
+      __m512i a[3];
+      __m512i b[3];
+      for (int r = 0; r < 3; ++r, row += stride) {
+        const __m512i first = _mm512_maskz_loadu_epi32(m0, row);
+        const __m512i second = _mm512_maskz_loadu_epi32(m1, row + 64);
+        a[r] = _mm512_permutex2var_epi32(first, d0, second);
+        b[r] = _mm512_permutex2var_epi32(first, d1, second);
+      }
+      const __mmask16 on = _mm512_cmpgt_epi32_mask(iy, _mm512_set1_epi32(iy_lo));
+      p00 = _mm512_mask_blend_epi32(on, a[0], a[1]);
+      p01 = _mm512_mask_blend_epi32(on, b[0], b[1]);
+      p10 = _mm512_mask_blend_epi32(on, a[1], a[2]);
+      p11 = _mm512_mask_blend_epi32(on, b[1], b[2]);
+    } else {
+      // Gathers from coordinates clamped into the source; the border where a neighbour is out.
+      const __m512i ix1 = _mm512_add_epi32(ix, one);
+      const __m512i iy1 = _mm512_add_epi32(iy, one);
+      const __m512i c0 = _mm512_slli_epi32(clamp_lanes(ix, zero, last_col), 2);
+      const __m512i c1 = _mm512_slli_epi32(clamp_lanes(ix1, zero, last_col), 2);
+      const __m512i r0 = _mm512_mullo_epi32(clamp_lanes(iy, zero, last_row), vstride);
+      const __m512i r1 = _mm512_mullo_epi32(clamp_lanes(iy1, zero, last_row), vstride);
+      const __mmask16 x0 = _mm512_cmplt_epu32_mask(ix, sw);
+      const __mmask16 x1 = _mm512_cmplt_epu32_mask(ix1, sw);
+      const __mmask16 y0 = _mm512_cmplt_epu32_mask(iy, sh);
+      const __mmask16 y1 = _mm512_cmplt_epu32_mask(iy1, sh);
+      p00 = _mm512_mask_i32gather_epi32(fill, x0 & y0, _mm512_add_epi32(r0, c0), src, 1);
+      p01 = _mm512_mask_i32gather_epi32(fill, x1 & y0, _mm512_add_epi32(r0, c1), src, 1);
+      p10 = _mm512_mask_i32gather_epi32(fill, x0 & y1, _mm512_add_epi32(r1, c0), src, 1);
+      p11 = _mm512_mask_i32gather_epi32(fill, x1 & y1, _mm512_add_epi32(r1, c1), src, 1);
+    }
+    const __m512i fx = _mm512_and_si512(_mm512_srai_epi32(sx, kCoordBits - kWeightBits), frac);
+    const __m512i fy = _mm512_and_si512(_mm512_srai_epi32(sy, kCoordBits - kWeightBits), frac);
+    const __m512i wx = _mm512_or_si512(_mm512_sub_epi32(weight_one, fx), _mm512_slli_epi32(fx, 16));
+    __m512i t[4];
+    __m512i b[4];
+    lerp4(p00, p01, wx, t);
+    lerp4(p10, p11, wx, b);
+    const __m512i fyk[4] = {
+        _mm512_shuffle_epi32(fy, _MM_PERM_AAAA), _mm512_shuffle_epi32(fy, _MM_PERM_BBBB),
+        _mm512_shuffle_epi32(fy, _MM_PERM_CCCC), _mm512_shuffle_epi32(fy, _MM_PERM_DDDD)};
+    __m512i v[4];
+    for (int k = 0; k < 4; ++k) {
+      const __m512i dv = _mm512_mullo_epi32(_mm512_sub_epi32(b[k], t[k]), fyk[k]);
+      v[k] = _mm512_srli_epi32(
+          _mm512_add_epi32(_mm512_add_epi32(_mm512_slli_epi32(t[k], kWeightBits), dv), round), 16);
+    }
+    const __m512i bytes = _mm512_packus_epi16(_mm512_packus_epi32(v[0], v[1]),
+                                              _mm512_packus_epi32(v[2], v[3]));
+    _mm512_mask_storeu_epi8(out, store, bytes);
+  }
+}
+
 }  // namespace
 
 OCRAI_TARGET_AVX512 void rotate_row(const std::uint8_t* src, std::ptrdiff_t stride,
                                     int src_width, int src_height, int channels, std::uint8_t* dst,
                                     int width, const std::int32_t* ox, const std::int32_t* oy,
                                     std::int32_t ax, std::int32_t ay, int border) {
+  if (channels == 4 && src_width >= 2 && src_height >= 2) {
+    rotate_row4(src, stride, src_width, src_height, dst, width, ox, oy, ax, ay, border);
+    return;
+  }
   if (channels != 1 || src_width < 4 || src_height < 2) {
     scalar::rotate_row(src, stride, src_width, src_height, channels, dst, width, ox, oy, ax, ay,
                        border);
