@@ -22,6 +22,8 @@ void register_cpu(py::module_& m);
 void register_color(py::module_& kernels);
 void register_binarize(py::module_& kernels);
 void register_deskew(py::module_& kernels);
+void register_geometry(py::module_& kernels);
+void register_tensor(py::module_& kernels);
 void register_runtime(py::module_& ort);
 
 /// Borrows a uint8 numpy array of shape (H, W) or (H, W, C), C in {1, 3, 4}, as an ImageView.

@@ -31,6 +31,8 @@ PYBIND11_MODULE(_core, m) {
   ocrai::bindings::register_color(kernels);
   ocrai::bindings::register_binarize(kernels);
   ocrai::bindings::register_deskew(kernels);
+  ocrai::bindings::register_geometry(kernels);
+  ocrai::bindings::register_tensor(kernels);
   py::module_ ort = m.def_submodule("ort", "ONNX Runtime: the process-wide runtime and sessions");
   ocrai::bindings::register_runtime(ort);
 }
