@@ -15,9 +15,12 @@ except ImportError as exc:  # pragma: no cover - only reached by a broken instal
 from ._info import build_info
 from .engine import OcrAI
 from .errors import (
+    ImageError,
+    ImageTooLargeError,
     InferenceError,
     ModelError,
     OcrError,
+    PageIndexError,
     ResourcesReleasedError,
     RuntimeLoadError,
 )
@@ -26,12 +29,15 @@ from .models import ModelInfo, ModelStore
 __version__: str = _core.__version__
 
 __all__ = [
+    "ImageError",
+    "ImageTooLargeError",
     "InferenceError",
     "ModelError",
     "ModelInfo",
     "ModelStore",
     "OcrAI",
     "OcrError",
+    "PageIndexError",
     "ResourcesReleasedError",
     "RuntimeLoadError",
     "__version__",
