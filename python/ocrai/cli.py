@@ -210,6 +210,8 @@ def _add_models(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p = sub.add_parser("prune", help="remove outdated files that are not in use")
     p.add_argument("--dry-run", action="store_true", help="only say what would be removed")
     p.set_defaults(handler=_cmd_models_prune)
+
+
 _READ_PACKS = {"small": "ppocrv6-small", "tiny": "ppocrv6-tiny"}
 
 

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 
     from typing_extensions import Self
 
+    from .io import ColorOrder, ImageSource, LoadedImage
     from .results import Page
 
 __all__ = ["OcrAI", "available_cores"]
@@ -479,10 +480,10 @@ class OcrAI:
 
     def recognize(
         self,
-        image: Any,
+        image: ImageSource,
         *,
         detect: bool = True,
-        order: str | None = None,
+        order: ColorOrder | None = None,
         page: int = 0,
         **options: object,
     ) -> Page:
@@ -501,10 +502,10 @@ class OcrAI:
 
     def recognize_many(
         self,
-        images: Iterable[Any],
+        images: Iterable[ImageSource],
         *,
         detect: bool = True,
-        order: str | None = None,
+        order: ColorOrder | None = None,
         workers: int | None = None,
         **options: object,
     ) -> Iterator[Page]:
@@ -528,13 +529,13 @@ class OcrAI:
 
     def _recognize_many(
         self,
-        images: Iterator[Any],
+        images: Iterator[ImageSource],
         detect: bool,
-        order: str | None,
+        order: ColorOrder | None,
         n_workers: int,
         options: dict[str, object],
     ) -> Iterator[Page]:
-        def one(image: Any) -> Page:
+        def one(image: ImageSource) -> Page:
             return self._run(self._load(image, order=order, page=0), detect, options)
 
         if n_workers == 1:
@@ -556,12 +557,12 @@ class OcrAI:
                     fut.cancel()
 
     @staticmethod
-    def _load(image: Any, *, order: str | None, page: int) -> Any:
+    def _load(image: ImageSource, *, order: ColorOrder | None, page: int) -> LoadedImage:
         from .io import load_image
 
         return load_image(image, order=order, page=page)  # a LoadedImage comes back as is
 
-    def _run(self, loaded: Any, detect: bool, options: Mapping[str, object]) -> Page:
+    def _run(self, loaded: LoadedImage, detect: bool, options: Mapping[str, object]) -> Page:
         from .results import Page
 
         opts: dict[str, object] = {**self._options, "detect": detect, **options}
