@@ -512,3 +512,27 @@ def test_custom_model_names_are_checked(model_dir: Path) -> None:
         with pytest.raises(ValueError, match="invalid model name"):
             OcrAI(model_dir, det_model=bad)
     assert engine._budget.reserved() == before
+
+
+def test_heap_trim_threshold_is_low_while_pipelines_are_loaded(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ocrai import _core
+
+    assert _core.ort.set_heap_trim_threshold(64 << 20) is True  # glibc
+    calls: list[object] = []
+    monkeypatch.setattr(_core.ort, "set_heap_trim_threshold", calls.append)
+    monkeypatch.setattr(_core.ort, "trim_native_heap", lambda: calls.append("trim"))
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    heap = engine._NativeHeap()
+    heap.pipeline_loading()
+    heap.pipeline_loading()
+    heap.pipeline_released()
+    heap.pipeline_released()
+    assert calls == [128 << 10, "trim", "trim", 64 << 20]
+    # A threshold the user chose is left alone; releases still trim.
+    calls.clear()
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "1000000")
+    heap.pipeline_loading()
+    heap.pipeline_released()
+    assert calls == ["trim"]
