@@ -21,6 +21,7 @@ void register_errors(py::module_& m);
 void register_cpu(py::module_& m);
 void register_color(py::module_& kernels);
 void register_runtime(py::module_& ort);
+void register_pipeline(py::module_& pipeline);
 
 /// Borrows a uint8 numpy array of shape (H, W) or (H, W, C), C in {1, 3, 4}, as an ImageView.
 /// Pixels must be interleaved (contiguous within each row); rows may have any positive
