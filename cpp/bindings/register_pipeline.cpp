@@ -2,6 +2,8 @@
 // ocrai._core.pipeline: the end-to-end Pipeline (A.1 of the team brief) and the building blocks
 // it is made of (DB post-processing, dictionaries, CTC decoding, layout), exposed so that the
 // tests can check each one exactly.
+#include <climits>
+#include <cmath>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -12,6 +14,8 @@
 #include "ocrai/ctc.h"
 #include "ocrai/detect.h"
 #include "ocrai/layout.h"
+#include "ocrai/pipeline.h"
+#include "ocrai/runtime.h"
 
 namespace ocrai::bindings {
 namespace {
@@ -73,9 +77,289 @@ py::dict char_dict(const CtcChar& c, const Dictionary& dict) {
   return d;
 }
 
+
+// --- options and results of Pipeline.run ------------------------------------------------------
+
+[[noreturn]] void bad_option(const std::string& key, const std::string& want,
+                             const py::handle& value) {
+  throw py::value_error("option '" + key + "' must be " + want + ", got " +
+                        py::repr(value).cast<std::string>());
+}
+
+bool as_bool(const std::string& key, const py::handle& v) {
+  if (!py::isinstance<py::bool_>(v)) bad_option(key, "a bool", v);
+  return v.cast<bool>();
+}
+
+int as_int(const std::string& key, const py::handle& v) {
+  if (py::isinstance<py::bool_>(v) || !py::isinstance<py::int_>(v)) bad_option(key, "an int", v);
+  const auto x = v.cast<long long>();
+  if (x < INT32_MIN || x > INT32_MAX) bad_option(key, "an int in range", v);
+  return static_cast<int>(x);
+}
+
+float as_float(const std::string& key, const py::handle& v) {
+  if (py::isinstance<py::bool_>(v) || !(py::isinstance<py::float_>(v) || py::isinstance<py::int_>(v))) {
+    bad_option(key, "a number", v);
+  }
+  const double x = v.cast<double>();
+  if (!std::isfinite(x)) bad_option(key, "a finite number", v);
+  return static_cast<float>(x);
+}
+
+std::string as_str(const std::string& key, const py::handle& v) {
+  if (!py::isinstance<py::str>(v)) bad_option(key, "a str", v);
+  return v.cast<std::string>();
+}
+
+RunOptions parse_options(const py::object& options) {
+  RunOptions o;
+  if (options.is_none()) return o;
+  if (!py::isinstance<py::dict>(options)) {
+    throw py::type_error("options must be a dict or None, got " +
+                         py::str(py::type::of(options).attr("__name__")).cast<std::string>());
+  }
+  for (auto item : py::reinterpret_borrow<py::dict>(options)) {
+    if (!py::isinstance<py::str>(item.first)) {
+      throw py::value_error("option names must be str, got " +
+                            py::repr(item.first).cast<std::string>());
+    }
+    const auto key = item.first.cast<std::string>();
+    const py::handle v = item.second;
+    if (key == "detect") {
+      o.detect = as_bool(key, v);
+    } else if (key == "det_max_side") {
+      o.det_max_side = as_int(key, v);
+    } else if (key == "det_thresh") {
+      o.db.thresh = as_float(key, v);
+    } else if (key == "box_thresh") {
+      o.db.box_thresh = as_float(key, v);
+    } else if (key == "unclip_ratio") {
+      o.db.unclip_ratio = as_float(key, v);
+    } else if (key == "classify") {
+      const std::string mode = as_str(key, v);
+      if (mode == "off") {
+        o.classify = ClassifyMode::kOff;
+      } else if (mode == "on") {
+        o.classify = ClassifyMode::kOn;
+      } else if (mode == "auto") {
+        o.classify = ClassifyMode::kAuto;
+      } else {
+        bad_option(key, "'off', 'on' or 'auto'", v);
+      }
+    } else if (key == "deskew") {
+      o.deskew = as_bool(key, v);
+    } else if (key == "binarize") {
+      const std::string mode = as_str(key, v);
+      if (mode == "none") {
+        o.binarize = BinarizeMode::kNone;
+      } else if (mode == "otsu") {
+        o.binarize = BinarizeMode::kOtsu;
+      } else if (mode == "sauvola") {
+        o.binarize = BinarizeMode::kSauvola;
+      } else {
+        bad_option(key, "'none', 'otsu' or 'sauvola'", v);
+      }
+    } else if (key == "rec_batch") {
+      o.rec_batch = as_int(key, v);
+    } else if (key == "fallback_threshold") {
+      if (!v.is_none()) o.fallback_threshold = as_float(key, v);
+    } else if (key == "top_k") {
+      o.top_k = as_int(key, v);
+    } else if (key == "min_confidence") {
+      o.min_confidence = as_float(key, v);
+    } else {
+      throw py::value_error("unknown option '" + key +
+                            "'; known: detect, det_max_side, det_thresh, box_thresh, "
+                            "unclip_ratio, classify, deskew, binarize, rec_batch, "
+                            "fallback_threshold, top_k, min_confidence");
+    }
+  }
+  return o;
+}
+
+py::object name_or_none(const std::string& s) {
+  if (s.empty()) return py::none();
+  return py::str(s);
+}
+
+py::dict page_dict(const PageResult& page) {
+  py::dict d;
+  d["width"] = page.width;
+  d["height"] = page.height;
+  d["angle"] = page.angle;
+  d["deskewed"] = page.deskewed;
+  py::list lines;
+  for (const LineResult& l : page.lines) {
+    py::dict ld;
+    ld["text"] = l.text;
+    ld["confidence"] = l.confidence;
+    ld["quad"] = point_pairs(l.quad);
+    ld["det_score"] = l.det_score;
+    ld["block"] = l.block;
+    ld["rotated_180"] = l.rotated_180;
+    ld["model"] = l.fallback ? "fallback" : "primary";
+    py::list chars;
+    for (const CharResult& c : l.chars) {
+      py::dict cd;
+      cd["text"] = c.text;
+      cd["confidence"] = c.confidence;
+      cd["x0"] = c.x0;
+      cd["x1"] = c.x1;
+      py::list alts;
+      for (const auto& [sym, p] : c.alternatives) {
+        py::list pair;
+        pair.append(sym);
+        pair.append(p);
+        alts.append(pair);
+      }
+      cd["alternatives"] = alts;
+      chars.append(cd);
+    }
+    ld["chars"] = chars;
+    py::list words;
+    for (const WordResult& w : l.words) {
+      py::dict wd;
+      wd["text"] = w.text;
+      wd["confidence"] = w.confidence;
+      wd["quad"] = point_pairs(w.quad);
+      words.append(wd);
+    }
+    ld["words"] = words;
+    lines.append(ld);
+  }
+  d["lines"] = lines;
+  py::list blocks;
+  for (const BlockResult& b : page.blocks) {
+    py::dict bd;
+    bd["bbox"] = std::vector<float>{b.x0, b.y0, b.x1, b.y1};
+    bd["lines"] = b.lines;
+    blocks.append(bd);
+  }
+  d["blocks"] = blocks;
+  const StageTimings& t = page.timings;
+  py::dict td;
+  td["preprocess"] = t.preprocess;
+  td["detect"] = t.detect;
+  td["postprocess"] = t.postprocess;
+  td["crop"] = t.crop;
+  td["classify"] = t.classify;
+  td["recognize"] = t.recognize;
+  td["decode"] = t.decode;
+  td["layout"] = t.layout;
+  td["total"] = t.total;
+  d["timings"] = td;
+  py::dict md;
+  md["det"] = name_or_none(page.det_model);
+  md["rec"] = page.rec_model;
+  md["cls"] = name_or_none(page.cls_model);
+  md["fallback"] = name_or_none(page.fallback_model);
+  d["models"] = md;
+  return d;
+}
+
+/// The Python-facing pipeline. close() may come from any thread while run() is in flight on
+/// another: run() copies the shared_ptr under the mutex before releasing the GIL, so the
+/// native pipeline is destroyed only when the last run that uses it returns.
+class PyPipeline {
+ public:
+  PyPipeline(const std::string& det_model, const std::string& rec_model,
+             const std::string& rec_dict, const std::optional<std::string>& cls_model,
+             const std::optional<std::string>& fallback_rec_model,
+             const std::optional<std::string>& fallback_rec_dict, int threads)
+      : threads_(threads) {
+    PipelineModels models;
+    models.det_model = det_model;
+    models.rec_model = rec_model;
+    models.rec_dict = rec_dict;
+    models.cls_model = cls_model.value_or("");
+    models.fallback_rec_model = fallback_rec_model.value_or("");
+    models.fallback_rec_dict = fallback_rec_dict.value_or("");
+    if (threads < 1) {
+      throw py::value_error("threads must be at least 1, got " + std::to_string(threads));
+    }
+    auto runtime = OrtRuntime::current();
+    if (!runtime) {
+      throw py::value_error("ONNX Runtime is not loaded; call ocrai._runtime.load() first");
+    }
+    py::gil_scoped_release nogil;  // loading models is pure C++ and takes a while
+    pipeline_ = std::make_shared<const Pipeline>(std::move(runtime), models, threads);
+  }
+
+  std::shared_ptr<const Pipeline> get() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!pipeline_) throw py::value_error("the pipeline is closed");
+    return pipeline_;
+  }
+
+  py::dict run(const py::array& image, const std::string& order, const py::object& options) const {
+    auto pipeline = get();
+    const ImageView view = image_view(image, "image");
+    const ColorOrder co = color_order(order);
+    const RunOptions o = parse_options(options);
+    PageResult page;
+    {
+      // `image` keeps the pixels alive and `pipeline` the models; no Python object is touched.
+      py::gil_scoped_release nogil;
+      page = pipeline->run(view, co, o);
+    }
+    return page_dict(page);
+  }
+
+  void warmup() const {
+    auto pipeline = get();
+    py::gil_scoped_release nogil;  // pure C++; `pipeline` holds the models
+    pipeline->warmup();
+  }
+
+  void close() {
+    std::shared_ptr<const Pipeline> dropped;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      dropped.swap(pipeline_);
+    }
+    py::gil_scoped_release nogil;  // destroying sessions frees large buffers
+    dropped.reset();
+  }
+
+  bool closed() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return !pipeline_;
+  }
+
+  int threads() const { return threads_; }
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const Pipeline> pipeline_;
+  int threads_;
+};
+
 }  // namespace
 
 void register_pipeline(py::module_& m) {
+  py::class_<PyPipeline>(m, "Pipeline", R"pbdoc(The end-to-end OCR pipeline over one set of models.)pbdoc")
+      .def(py::init<const std::string&, const std::string&, const std::string&,
+                    const std::optional<std::string>&, const std::optional<std::string>&,
+                    const std::optional<std::string>&, int>(),
+           py::kw_only(), py::arg("det_model"), py::arg("rec_model"), py::arg("rec_dict"),
+           py::arg("cls_model") = py::none(), py::arg("fallback_rec_model") = py::none(),
+           py::arg("fallback_rec_dict") = py::none(), py::arg("threads") = 1,
+           R"pbdoc(Loads every model now (GIL released). A missing or corrupt file raises
+ModelError naming it; a dictionary that does not match its recogniser raises ModelError
+naming both files.)pbdoc")
+      .def("run", &PyPipeline::run, py::arg("image"), py::arg("order") = "rgb",
+           py::arg("options") = py::none(),
+           R"pbdoc(Reads a uint8 image (H, W) or (H, W, 3|4) with the GIL released and returns
+the page dict: lines and words in reading order, blocks, timings, models.)pbdoc")
+      .def("warmup", &PyPipeline::warmup,
+           R"pbdoc(Runs every model once on a tiny input.)pbdoc")
+      .def("close", &PyPipeline::close,
+           R"pbdoc(Releases the models now; idempotent. Runs in flight finish first; later
+calls raise ValueError("the pipeline is closed").)pbdoc")
+      .def_property_readonly("closed", &PyPipeline::closed)
+      .def_property_readonly("threads", &PyPipeline::threads);
+
   // --- building blocks -------------------------------------------------------------------
   m.def(
       "db_postprocess",

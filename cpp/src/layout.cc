@@ -2,6 +2,9 @@
 #include "ocrai/layout.h"
 
 #include <algorithm>
+#include <climits>
+#include <cstdint>
+#include <optional>
 #include <cmath>
 #include <numeric>
 #include <stdexcept>
@@ -34,6 +37,13 @@ double median(std::vector<double> v) {
 
 using Set = std::vector<int>;
 
+/// A vertical gutter: the line x = at, crossed by `crossers` boxes, with `left` and `right`
+/// the boxes entirely on either side.
+struct Gutter {
+  double at = 0;
+  Set left, right, crossers;
+};
+
 class Segmenter {
  public:
   Segmenter(std::vector<Box> boxes, double line_height, const LayoutOptions& options)
@@ -45,65 +55,76 @@ class Segmenter {
       leaves.push_back({set});
       return;
     }
-    std::vector<Set> columns = split_columns(set);
-    if (columns.size() > 1) {
-      for (const Set& c : columns) segment(c, leaves);
-      return;
-    }
-    std::vector<Set> bands = split_bands(set);
-    if (bands.size() == 1) {
-      leaves.push_back(bands);
-      return;
-    }
-    // Group consecutive bands that share a column structure.
-    std::vector<Set> groups;
-    std::vector<bool> group_has_columns;
-    for (const Set& band : bands) {
-      const bool band_cols = split_columns(band).size() > 1;
-      if (!groups.empty()) {
-        Set joined = groups.back();
-        joined.insert(joined.end(), band.begin(), band.end());
-        const bool joined_cols = split_columns(joined).size() > 1;
-        if (joined_cols || (!group_has_columns.back() && !band_cols)) {
-          groups.back() = std::move(joined);
-          group_has_columns.back() = joined_cols;
-          continue;
+    if (std::optional<Gutter> g = find_gutter(set)) {
+      // Boxes across the gutter: an island (a caption between the columns: text above and
+      // below it on both sides, covering little of either) joins the side of its centre;
+      // anything else (a heading over the columns, a footer, a full-width paragraph) spans.
+      const Extent l = extent(g->left), r = extent(g->right);
+      Set left = g->left, right = g->right, spanners;
+      for (int i : g->crossers) {
+        const Box& b = box(i);
+        const double cy = 0.5 * (b.y0 + b.y1);
+        const bool inside = cy > std::max(l.y0, r.y0) && cy < std::min(l.y1, r.y1);
+        const bool narrow = overlap(b, l) < 0.5 * (l.x1 - l.x0) && overlap(b, r) < 0.5 * (r.x1 - r.x0);
+        if (inside && narrow) {
+          (0.5 * (b.x0 + b.x1) < g->at ? left : right).push_back(i);
+        } else {
+          spanners.push_back(i);
         }
       }
-      groups.push_back(band);
-      group_has_columns.push_back(band_cols);
-    }
-    if (groups.size() == 1) {
-      leaves.push_back(bands);
-      return;
-    }
-    for (const Set& g : groups) segment(g, leaves);
-  }
-
-  /// Splits at vertical gutters with prose on both sides; one part when there is none.
-  std::vector<Set> split_columns(const Set& set) const {
-    Set sorted = set;
-    std::sort(sorted.begin(), sorted.end(), [&](int a, int b) { return box(a).x0 < box(b).x0; });
-    std::vector<Set> parts(1);
-    double reach = box(sorted[0]).x1;
-    for (int i : sorted) {
-      if (box(i).x0 - reach >= options_.gutter * h_ && !parts.back().empty()) parts.emplace_back();
-      parts.back().push_back(i);
-      reach = std::max(reach, box(i).x1);
-    }
-    // A part too narrow to be a column joins its left neighbour (the first: its right one).
-    for (bool changed = parts.size() > 1; changed && parts.size() > 1;) {
-      changed = false;
-      for (std::size_t k = 0; k < parts.size(); ++k) {
-        if (is_prose(parts[k])) continue;
-        const std::size_t into = k == 0 ? 1 : k - 1;
-        parts[into].insert(parts[into].end(), parts[k].begin(), parts[k].end());
-        parts.erase(parts.begin() + static_cast<std::ptrdiff_t>(k));
-        changed = true;
-        break;
+      if (spanners.empty()) {
+        segment(left, leaves);
+        segment(right, leaves);
+        return;
+      }
+      // Cut across the page at the spanning boxes: their bands are sections of their own,
+      // and the runs of bands between them are column sections.
+      std::vector<Set> bands = split_bands(set);
+      std::vector<Set> sections;
+      bool prev_spans = false;
+      for (const Set& band : bands) {
+        const bool spans = std::any_of(band.begin(), band.end(), [&](int i) {
+          return std::find(spanners.begin(), spanners.end(), i) != spanners.end();
+        });
+        if (sections.empty() || spans || prev_spans) {
+          sections.push_back(band);
+        } else {
+          sections.back().insert(sections.back().end(), band.begin(), band.end());
+        }
+        prev_spans = spans;
+      }
+      if (sections.size() > 1) {
+        for (const Set& sec : sections) segment(sec, leaves);
+        return;
       }
     }
-    return parts;
+    // No usable gutter: cut into bands, and group consecutive bands that share a column
+    // structure (sections with different columns, one above the other).
+    std::vector<Set> bands = split_bands(set);
+    if (bands.size() > 1) {
+      std::vector<Set> groups;
+      std::vector<bool> group_has_columns;
+      for (const Set& band : bands) {
+        const bool band_cols = has_columns(band);
+        if (!groups.empty()) {
+          Set joined = groups.back();
+          joined.insert(joined.end(), band.begin(), band.end());
+          const bool joined_cols = has_columns(joined);
+          if (joined_cols || (!group_has_columns.back() && !band_cols)) {
+            groups.back() = std::move(joined);
+            group_has_columns.back() = joined_cols;
+            continue;
+          }
+        }
+        groups.push_back(band);
+        group_has_columns.push_back(band_cols);
+      }
+      if (groups.size() > 1) {
+        for (const Set& g : groups) segment(g, leaves);
+        return;
+      }
+    }
+    leaves.push_back(bands);
   }
 
   /// Cuts into bands at gaps between the boxes' (shrunk) vertical extents, top to bottom.
@@ -126,11 +147,108 @@ class Segmenter {
   const Box& box(int i) const { return boxes_[static_cast<std::size_t>(i)]; }
 
  private:
+  struct Extent {
+    double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
+  };
+
+  Extent extent(const Set& set) const {
+    Extent e;
+    for (int i : set) {
+      e.x0 = std::min(e.x0, box(i).x0);
+      e.x1 = std::max(e.x1, box(i).x1);
+      e.y0 = std::min(e.y0, box(i).y0);
+      e.y1 = std::max(e.y1, box(i).y1);
+    }
+    return e;
+  }
+
+  static double overlap(const Box& b, const Extent& e) {
+    return std::max(0.0, std::min(b.x1, e.x1) - std::max(b.x0, e.x0));
+  }
+
+  bool has_columns(const Set& set) const {
+    std::optional<Gutter> g = find_gutter(set);
+    return g && g->crossers.empty();
+  }
+
   bool is_prose(const Set& part) const {
+    if (part.empty()) return false;
     std::vector<double> widths;
     widths.reserve(part.size());
     for (int i : part) widths.push_back(box(i).width());
     return median(widths) >= options_.column_min_width * h_;
+  }
+
+  /// The best vertical gutter of `set`: an x-interval at least `gutter` line heights wide,
+  /// inside the text, that at most a tenth of the boxes (at least one) cross, with prose
+  /// entirely on both sides. Fewest crossers first, then the widest.
+  std::optional<Gutter> find_gutter(const Set& set) const {
+    if (set.size() < 2) return std::nullopt;
+    std::vector<std::pair<double, int>> events;
+    events.reserve(2 * set.size());
+    for (int i : set) {
+      events.emplace_back(box(i).x0, +1);
+      events.emplace_back(box(i).x1, -1);
+    }
+    std::sort(events.begin(), events.end());
+    // Coverage between consecutive distinct positions: cover[k] holds on [xs[k], xs[k+1]).
+    std::vector<double> xs;
+    std::vector<int> cover;
+    int c = 0;
+    for (std::size_t k = 0; k < events.size();) {
+      const double x = events[k].first;
+      while (k < events.size() && events[k].first == x) c += events[k++].second;
+      xs.push_back(x);
+      cover.push_back(c);
+    }
+    const int tolerance = std::max(1, static_cast<int>(set.size() / 10));
+    // Runs of intervals inside the text where coverage stays at or below the tolerance are
+    // candidates; within a run, the gutter line goes through the widest stretch of least
+    // coverage.
+    std::optional<Gutter> best;
+    std::size_t best_cross = SIZE_MAX;
+    double best_width = 0;
+    const std::size_t last = xs.size() - 1;  // cover[last] is 0: past the last box
+    for (std::size_t k = 1; k < last;) {
+      if (cover[k] > tolerance) {
+        ++k;
+        continue;
+      }
+      std::size_t end = k;
+      double low_start = xs[k], low_end = xs[k + 1];
+      int low = cover[k];
+      while (end < last && cover[end] <= tolerance) {
+        const double w = xs[end + 1] - xs[end];
+        if (cover[end] < low || (cover[end] == low && w > low_end - low_start)) {
+          low = cover[end];
+          low_start = xs[end];
+          low_end = xs[end + 1];
+        }
+        ++end;
+      }
+      const double width = xs[end] - xs[k];
+      k = end;
+      if (end >= last || width < options_.gutter * h_) continue;  // a margin, or too narrow
+      Gutter g;
+      g.at = 0.5 * (low_start + low_end);
+      for (int i : set) {
+        if (box(i).x1 <= g.at) {
+          g.left.push_back(i);
+        } else if (box(i).x0 >= g.at) {
+          g.right.push_back(i);
+        } else {
+          g.crossers.push_back(i);
+        }
+      }
+      if (!is_prose(g.left) || !is_prose(g.right)) continue;
+      if (g.crossers.size() < best_cross ||
+          (g.crossers.size() == best_cross && width > best_width)) {
+        best_cross = g.crossers.size();
+        best_width = width;
+        best = std::move(g);
+      }
+    }
+    return best;
   }
 
   std::vector<Box> boxes_;

@@ -25,7 +25,7 @@ namespace ocrai {
 
 /// Tuning of `layout_lines`; lengths are in multiples of the page's median box height.
 struct LayoutOptions {
-  float gutter = 1.0f;            ///< narrowest vertical gap that may separate columns
+  float gutter = 0.1f;            ///< narrowest vertical gap that may separate columns
   float column_min_width = 4.0f;  ///< median box width each column needs
   float paragraph_gap = 0.9f;     ///< a larger gap between bands starts a new block
 };
