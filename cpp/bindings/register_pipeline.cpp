@@ -407,11 +407,17 @@ whole map) maps onto page_width x page_height (default the valid size).)pbdoc");
           pts[i] = {arr.data()[2 * i], arr.data()[2 * i + 1]};
         }
         const RotatedRect r = min_area_rect(convex_hull(pts));
-        return py::make_tuple(point_pairs(order_quad(r.corners())), r.width, r.height);
+        const Quad q = order_quad(r.corners());
+        // Side lengths along the ordered quad: top edge, then right edge.
+        const bool turned = std::abs((q[1].x - q[0].x) * r.ux + (q[1].y - q[0].y) * r.uy) <
+                            0.5 * r.width;
+        return py::make_tuple(point_pairs(q), turned ? r.height : r.width,
+                              turned ? r.width : r.height);
       },
       py::arg("points"),
       R"pbdoc(The least-area rectangle around (n, 2) float32 points: (quad, width, height),
-the quad clockwise from the corner whose outgoing edge points most nearly to +x.)pbdoc");
+the quad clockwise from the corner whose outgoing edge points most nearly to +x; width is
+the length of its first edge, height of its second.)pbdoc");
 
   m.def(
       "argmax_rows",

@@ -209,7 +209,7 @@ std::vector<TextBox> db_postprocess(const float* prob, int width, int height,
                                 ", valid " + std::to_string(valid_width) + "x" +
                                 std::to_string(valid_height) + ")");
   }
-  if (page_width < 1 || page_height < 1) {
+  if (valid_width > 0 && valid_height > 0 && (page_width < 1 || page_height < 1)) {
     throw std::invalid_argument("db_postprocess: the page must have at least one pixel");
   }
   if (!(options.thresh >= 0 && options.thresh < 1) || !(options.box_thresh >= 0) ||

@@ -180,7 +180,7 @@ class Segmenter {
   }
 
   /// The best vertical gutter of `set`: an x-interval at least `gutter` line heights wide,
-  /// inside the text, that at most a tenth of the boxes (at least one) cross, with prose
+  /// inside the text, that at most a tenth of the boxes cross, with prose
   /// entirely on both sides. Fewest crossers first, then the widest.
   std::optional<Gutter> find_gutter(const Set& set) const {
     if (set.size() < 2) return std::nullopt;
@@ -201,7 +201,9 @@ class Segmenter {
       xs.push_back(x);
       cover.push_back(c);
     }
-    const int tolerance = std::max(1, static_cast<int>(set.size() / 10));
+    // A tenth of the boxes may cross (a heading, a caption); small sets allow none, or the
+    // tolerance would swallow whole columns of one line.
+    const int tolerance = static_cast<int>(set.size() / 10);
     // Runs of intervals inside the text where coverage stays at or below the tolerance are
     // candidates; within a run, the gutter line goes through the widest stretch of least
     // coverage.
@@ -277,8 +279,17 @@ Layout layout_lines(const std::vector<Quad>& quads, const LayoutOptions& options
     const double side = std::hypot(q[3].x - q[0].x, q[3].y - q[0].y);
     if (len > 0 && len >= 2 * side) angles.push_back(std::atan2(dy, dx));
   }
-  const double angle = median(angles);  // radians, clockwise on the image (y down)
-  layout.skew_degrees = -angle * 180.0 / kPi;
+  // The median around the mean direction, so that a page read upside down (angles near
+  // +-pi) does not average to 0.
+  double sx = 0, sy = 0;
+  for (double a : angles) {
+    sx += std::cos(a);
+    sy += std::sin(a);
+  }
+  const double mean = angles.empty() ? 0.0 : std::atan2(sy, sx);
+  for (double& a : angles) a = std::remainder(a - mean, 2 * kPi);
+  double angle = angles.empty() ? 0.0 : std::remainder(mean + median(angles), 2 * kPi);
+  layout.skew_degrees = angle == 0.0 ? 0.0 : -angle * 180.0 / kPi;
   const double c = std::cos(-angle), s = std::sin(-angle);
 
   std::vector<Box> boxes(static_cast<std::size_t>(n));

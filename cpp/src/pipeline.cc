@@ -486,7 +486,7 @@ PageResult Pipeline::run(const ImageView& image, ColorOrder order, const RunOpti
     classify(check, order, t);
     std::vector<LineWork*> flipped;
     for (LineWork* w : check) {
-      if (w->p180 >= kClassifyThreshold) flipped.push_back(w);
+      if (w->p180 > kClassifyThreshold) flipped.push_back(w);
     }
     const auto t0 = Clock::now();
     for (LineWork* w : flipped) w->crop180 = rotated_180(w->crop.view());
