@@ -120,11 +120,13 @@ QUADS = {
 
 
 def scalar(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """fn(*args, **kwargs) on the scalar reference, then back to the target selected before."""
+    selected = _core.simd_info()["selected"]
     _core._set_simd_targets(["scalar"])
     try:
         return fn(*args, **kwargs)
     finally:
-        _core._set_simd_targets([])
+        _core._set_simd_targets([selected])
 
 
 @pytest.mark.parametrize("border", ["replicate", "constant"])

@@ -173,3 +173,24 @@ def test_rejects_bad_out_and_input(rng: np.random.Generator) -> None:
         preprocess.pack_batch([image], height=3)
     with pytest.raises(ValueError, match=r"crops\[0\]"):
         preprocess.pack_batch([np.zeros((4, 8, 3), np.uint8)[:, ::2]])
+
+
+def test_out_at_any_float_alignment(simd_target: str, rng: np.random.Generator) -> None:
+    """Streamed outputs start with unaligned stores up to the first 64-byte boundary."""
+    image = random_image(rng, 1001, 1203, 3)
+    shape = (1, 3, 1216, 1216)
+    size = int(np.prod(shape))
+    for skip in (1, 5, 15):
+        out = np.empty(size + skip, np.float32)[skip:].reshape(shape)
+        got = _core.kernels.pack_chw_f32(image, SCALE3, BIAS3, False, 0.5, 1216, 1216, out)
+        assert got is out
+        np.testing.assert_array_equal(
+            out, reference_pack(image, SCALE3, BIAS3, False, 0.5, *shape[2:])
+        )
+
+
+def test_rejects_misaligned_out() -> None:
+    buffer = np.zeros(4 * 24 + 1, np.uint8)
+    out = np.frombuffer(buffer.data, np.float32, count=24, offset=1).reshape(1, 1, 4, 6)
+    with pytest.raises(ValueError, match="aligned"):
+        preprocess.pack(np.zeros((4, 6), np.uint8), (0.0,), (1.0,), out=out)

@@ -65,11 +65,13 @@ def random_image(rng: np.random.Generator, h: int, w: int, channels: int) -> np.
 
 
 def scalar(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+    """fn(*args, **kwargs) on the scalar reference, then back to the target selected before."""
+    selected = _core.simd_info()["selected"]
     _core._set_simd_targets(["scalar"])
     try:
         return fn(*args, **kwargs)
     finally:
-        _core._set_simd_targets([])
+        _core._set_simd_targets([selected])
 
 
 @pytest.mark.parametrize("mode", ["bilinear", "area"])
@@ -225,3 +227,36 @@ def test_rejects_bad_input() -> None:
     read_only.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):
         preprocess.resize(image, (5, 5), out=read_only)
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_very_strong_shrink(simd_target: str, channels: int, rng: np.random.Generator) -> None:
+    """More than 64 source rows per output row (the long-filter paths) and huge x filters."""
+    image = random_image(rng, 300, 700, channels)
+    for size in ((3, 2), (5, 4), (1, 1), (64, 3)):
+        got = _core.kernels.resize_u8(image, *size, "area")
+        np.testing.assert_array_equal(
+            got, reference_resize(image, *size, "area"), err_msg=str(size)
+        )
+        got = _core.kernels.resize_u8(image, *size, "bilinear")
+        np.testing.assert_array_equal(got, reference_resize(image, *size, "bilinear"))
+
+
+def test_concurrent_calls_agree(rng: np.random.Generator) -> None:
+    """The kernels run without the GIL and share no state: threads get the serial results."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    images = [random_image(rng, 200 + 7 * i, 300 - 5 * i, 3) for i in range(8)]
+    quad = [[10.5, 20.25], [180.0, 25.0], [178.0, 60.0], [9.0, 55.5]]
+
+    def work(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        small = preprocess.resize(image, (97, 61))
+        crop = preprocess.crop_quad(image, quad, 48)
+        return small, crop, preprocess.pack_batch([crop, small], reverse_channels=True)
+
+    serial = [work(image) for image in images]
+    with ThreadPoolExecutor(4) as pool:
+        threaded = list(pool.map(work, images))
+    for a, b in zip(serial, threaded, strict=True):
+        for x, y in zip(a, b, strict=True):
+            np.testing.assert_array_equal(x, y)

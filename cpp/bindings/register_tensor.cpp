@@ -56,6 +56,10 @@ py::array_t<float> float_output(const py::object& out, const std::vector<py::ssi
     throw py::value_error("out: must be C-contiguous (the tensor is written as one block)");
   }
   if (!array.writeable()) throw py::value_error("out: the output array is read-only");
+  if (!(array.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_)) {
+    throw py::value_error("out: must be aligned to 4 bytes (a float32 array made from a "
+                          "buffer at an odd offset is not)");
+  }
   return py::reinterpret_borrow<py::array_t<float>>(out);
 }
 

@@ -22,6 +22,12 @@ using CropRows = void (*)(const ImageView&, const MutableImageView&, const CropM
 
 CropRows select_crop_rows() {
   switch (active_target()) {
+#if OCRAI_HAVE_AVX512
+    case SimdTarget::kAvx512: return kernels::avx512::crop_rows;
+#endif
+#if OCRAI_HAVE_AVX2
+    case SimdTarget::kAvx2: return kernels::avx2::crop_rows;
+#endif
     default: return kernels::scalar::crop_rows;
   }
 }

@@ -25,6 +25,12 @@ using ResizeRows = void (*)(const ImageView&, const MutableImageView&, const Axi
 
 ResizeRows select_resize_rows() {
   switch (active_target()) {
+#if OCRAI_HAVE_AVX512
+    case SimdTarget::kAvx512: return kernels::avx512::resize_rows;
+#endif
+#if OCRAI_HAVE_AVX2
+    case SimdTarget::kAvx2: return kernels::avx2::resize_rows;
+#endif
     default: return kernels::scalar::resize_rows;
   }
 }

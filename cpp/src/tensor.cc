@@ -31,6 +31,12 @@ struct Kernels {
 
 Kernels select_kernels() {
   switch (active_target()) {
+#if OCRAI_HAVE_AVX512
+    case SimdTarget::kAvx512: return {kernels::avx512::pack_rows, kernels::avx512::fill_f32};
+#endif
+#if OCRAI_HAVE_AVX2
+    case SimdTarget::kAvx2: return {kernels::avx2::pack_rows, kernels::avx2::fill_f32};
+#endif
     default: return {kernels::scalar::pack_rows, kernels::scalar::fill_f32};
   }
 }
@@ -47,7 +53,9 @@ void check_params(const PackParams& p, const char* what) {
                                   std::to_string(k));
     }
   }
-  if (std::isnan(p.pad_value)) throw std::invalid_argument(std::string(what) + ": pad_value is NaN");
+  if (std::isnan(p.pad_value)) {
+    throw std::invalid_argument(std::string(what) + ": pad_value is NaN");
+  }
 }
 
 std::size_t checked_floats(int planes, int height, int width, const char* what) {
@@ -143,8 +151,9 @@ int round_up(int value, int multiple) {
   }
   const long long r = (static_cast<long long>(value) + multiple - 1) / multiple * multiple;
   if (r > std::numeric_limits<int>::max()) {
-    throw std::invalid_argument("round_up: " + std::to_string(value) + " rounded up to a multiple of " +
-                                std::to_string(multiple) + " exceeds int");
+    throw std::invalid_argument("round_up: " + std::to_string(value) +
+                                " rounded up to a multiple of " + std::to_string(multiple) +
+                                " exceeds int");
   }
   return static_cast<int>(r);
 }

@@ -39,9 +39,10 @@ void resize_bilinear_u8(const ImageView& src, const MutableImageView& dst);
 /// interval [x * s, (x + 1) * s), s = src_w / dst_w, and averages the source pixels weighted by
 /// their exact fractional coverage (likewise along y), which antialiases when shrinking.
 /// The coverage weights are rounded to integers with the sums above by largest remainder
-/// (each is the floor or the ceiling of its exact value). When enlarging, an output pixel lies within one or two source
-/// pixels and is their coverage-weighted mean (sharp, nearly nearest-neighbour; OpenCV's
-/// INTER_AREA switches to bilinear there instead). Throws as resize_bilinear_u8.
+/// (each is the floor or the ceiling of its exact value). When enlarging, an output pixel
+/// lies within one or two source pixels and is their coverage-weighted mean (sharp, nearly
+/// nearest-neighbour; OpenCV's INTER_AREA switches to bilinear there instead). Throws as
+/// resize_bilinear_u8.
 void resize_area_u8(const ImageView& src, const MutableImageView& dst);
 
 /// Resizes with the filter `mode` names; kAuto picks area when the destination is smaller

@@ -34,11 +34,13 @@ OCRAI_TARGET_AVX2 inline __m256i pair2_mask(int channels) {
 }
 
 // Loads 8 pixels so that lane 0 holds pixels 0-3 and lane 1 pixels 4-7, each from its byte 0.
-// Masked loads touch only the bytes of these 8 pixels, so no read runs past the row.
+// Three-channel pixels take exactly 24 bytes, read as 16 + 8 so that no load runs past the
+// row (masked loads would too, but they are several times slower from memory on AMD cores).
 OCRAI_TARGET_AVX2 inline __m256i load8(const std::uint8_t* p, int channels) {
   if (channels == 4) return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-  const __m256i six = _mm256_setr_epi32(-1, -1, -1, -1, -1, -1, 0, 0);
-  const __m256i raw = _mm256_maskload_epi32(reinterpret_cast<const int*>(p), six);
+  const __m128i first16 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i last8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p + 16));
+  const __m256i raw = _mm256_set_m128i(last8, first16);
   return _mm256_permutevar8x32_epi32(raw, _mm256_setr_epi32(0, 1, 2, 0, 3, 4, 5, 0));
 }
 

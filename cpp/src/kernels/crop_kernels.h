@@ -36,6 +36,11 @@ struct CropMap {
 namespace scalar {
 void crop_rows(const ImageView& src, const MutableImageView& dst, const CropMap& map, int y0,
                int y1);
+/// Pixels [x0, x1) of destination row y, by the reference; the SIMD kernels hand it the rare
+/// pixels their fast path does not cover (taps outside the image with a constant border,
+/// gathers that would read past the end of the source buffer).
+void crop_span(const ImageView& src, std::uint8_t* out_row, const CropMap& map, int y, int x0,
+               int x1);
 }  // namespace scalar
 
 namespace avx2 {
