@@ -201,7 +201,8 @@ Quad order_quad(const Quad& corners) {
 
 std::vector<TextBox> db_postprocess(const float* prob, int width, int height,
                                     std::ptrdiff_t stride, int valid_width, int valid_height,
-                                    int page_width, int page_height, const DbOptions& options) {
+                                    int page_width, int page_height, const DbOptions& options,
+                                    DbStats* stats) {
   if (width < 0 || height < 0 || stride < width || valid_width < 0 || valid_height < 0 ||
       valid_width > width || valid_height > height) {
     throw std::invalid_argument("db_postprocess: the valid region must lie in the map (map " +
@@ -217,6 +218,7 @@ std::vector<TextBox> db_postprocess(const float* prob, int width, int height,
     throw std::invalid_argument("db_postprocess: thresh must be in [0, 1), box_thresh, "
                                 "unclip_ratio and min_size >= 0, max_candidates >= 1");
   }
+  if (stats != nullptr) *stats = DbStats{};
   std::vector<TextBox> boxes;
   if (valid_width == 0 || valid_height == 0) return boxes;
   if (prob == nullptr) throw std::invalid_argument("db_postprocess: null map");
@@ -278,6 +280,8 @@ std::vector<TextBox> db_postprocess(const float* prob, int width, int height,
     std::sort(keep.begin(), keep.end());
   }
 
+  if (stats != nullptr) stats->regions = static_cast<int>(regions.size());
+  int dropped = 0;
   const double sx = static_cast<double>(page_width) / valid_width;
   const double sy = static_cast<double>(page_height) / valid_height;
   std::vector<Point> points;
@@ -291,9 +295,15 @@ std::vector<TextBox> db_postprocess(const float* prob, int width, int height,
       points.insert(points.end(), {{xa, ya}, {xb, ya}, {xa, yb}, {xb, yb}});
     }
     const RotatedRect rect = min_area_rect(convex_hull(points));
-    if (std::min(rect.width, rect.height) < options.min_size) continue;
+    if (std::min(rect.width, rect.height) < options.min_size) {
+      ++dropped;
+      continue;
+    }
     const double score = box_score(prob, stride, valid_width, valid_height, rect);
-    if (score < options.box_thresh) continue;
+    if (score < options.box_thresh) {
+      ++dropped;
+      continue;
+    }
     // 4. Unclip. Offsetting a rectangle by d and taking the least-area rectangle around the
     // rounded result gives the rectangle grown by d on every side.
     RotatedRect grown = rect;
@@ -301,7 +311,10 @@ std::vector<TextBox> db_postprocess(const float* prob, int width, int height,
     const double d = rect.width * rect.height * options.unclip_ratio / perimeter;
     grown.width += 2 * d;
     grown.height += 2 * d;
-    if (std::min(grown.width, grown.height) < options.min_size + 2) continue;
+    if (std::min(grown.width, grown.height) < options.min_size + 2) {
+      ++dropped;
+      continue;
+    }
     // 5. Page coordinates.
     Quad q = grown.corners();
     for (Point& p : q) {
@@ -310,6 +323,7 @@ std::vector<TextBox> db_postprocess(const float* prob, int width, int height,
     }
     boxes.push_back({order_quad(q), static_cast<float>(score)});
   }
+  if (stats != nullptr) stats->dropped = dropped;
   return boxes;
 }
 

@@ -27,7 +27,12 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
 
 /// Lines in one recognition batch are at least this fraction of the batch's widest line, so
 /// at most 15 % of a batch is padding (recognition cost is linear in the padded width).
-constexpr double kBatchWidthRatio = 0.85;
+constexpr double kBatchWidthRatio = 0.97;
+/// A batch holds at most this many input columns in all (lines x padded width). On CPU a
+/// batch of one line costs no more per line than a batch of eight, while ORT's arena grows
+/// with the largest batch (a page in batches of 8 long lines peaked at 1.7 GB, one line at
+/// a time at 0.5 GB): long lines go alone, short ones share a run.
+constexpr long kBatchWidthBudget = 2400;
 /// Batch widths are multiples of the recogniser's step (8 input columns per CTC step).
 constexpr int kRecStep = 8;
 /// Widest recognition input; wider lines are squeezed to it.
@@ -37,6 +42,11 @@ constexpr double kVerticalRatio = 1.5;
 /// The classifier's input: lines resized to this width at most, padded to it.
 constexpr int kClsWidth = 192;
 constexpr int kClsBatch = 8;
+/// Images whose short side is at most this at full detector scale try half scale first.
+constexpr double kCoarseShortSide = 480;
+/// Coarse boxes stand only when their short side is at least this (coarse detector pixels),
+/// text about 11 pixels high there: comfortably above what the detector resolves.
+constexpr double kCoarseMinText = 16;
 
 std::string base_name(const std::string& path) {
   const auto slash = path.find_last_of('/');
@@ -117,10 +127,13 @@ void add_ms(std::atomic<double>& total, double ms) {
 }  // namespace
 
 struct Pipeline::Recognizer {
-  Session session;
+  Session session;  ///< one intra-op thread: batches run side by side on the pool
   Dictionary dict;
   std::string path;
   int height = 48;
+  /// The same model with every thread of the budget, for batches that cannot be paired up
+  /// (a single line); null with a budget of one thread.
+  std::unique_ptr<Session> wide;
 };
 
 /// One text line on its way through the pipeline.
@@ -147,6 +160,7 @@ Session load_session(const std::shared_ptr<OrtRuntime>& runtime, const std::stri
   o.inter_op_threads = 1;
   o.optimization = GraphOptimization::kAll;
   o.cpu_mem_arena = true;
+  // Measured on 2 cores: spinning intra-op threads made detection 1.7x slower.
   o.allow_spinning = false;
   return Session(runtime, path, o);
 }
@@ -178,9 +192,11 @@ Pipeline::Pipeline(std::shared_ptr<OrtRuntime> runtime, const PipelineModels& mo
   if (models.fallback_rec_model.empty() != models.fallback_rec_dict.empty()) {
     throw std::invalid_argument("fallback_rec_model and fallback_rec_dict go together");
   }
-  // Recognition sessions run on one thread each and the pool runs batches side by side:
-  // measured on 2 cores, that takes 13 % less CPU per page than one session with two
-  // intra-op threads, whose parallel sections synchronise for every operator.
+  // Recognition batches run side by side on the pool, each on a one-thread session: on 2
+  // cores a page took 7-13 % less time (and CPU) that way than batch after batch on one
+  // session with two intra-op threads, whose parallel sections synchronise at every
+  // operator. Batches left over when they no longer pair up (a single line) run on a
+  // second session of the same model with every thread: a 1000-px line in 61 ms, not 94.
   const int rec_threads = 1;
 
   det_ = std::make_unique<Session>(load_session(runtime_, models.det_model, threads));
@@ -193,7 +209,8 @@ Pipeline::Pipeline(std::shared_ptr<OrtRuntime> runtime, const PipelineModels& mo
     Dictionary d = Dictionary::from_file(dict_path);
     const std::int64_t classes = s.outputs()[0].shape[2];
     if (classes > 0) d.check_model_classes(classes, path);
-    auto r = std::unique_ptr<Recognizer>(new Recognizer{std::move(s), std::move(d), path, 48});
+    auto r = std::unique_ptr<Recognizer>(new Recognizer{std::move(s), std::move(d), path, 48, {}});
+    if (threads > 1) r->wide = std::make_unique<Session>(load_session(runtime_, path, threads));
     const std::int64_t h = r->session.inputs()[0].shape[2];
     if (h > 0) r->height = static_cast<int>(h);
     return r;
@@ -277,13 +294,20 @@ void Pipeline::recognize(const Recognizer& rec, const std::vector<LineWork*>& li
   for (std::size_t i = 0; i < sorted.size();) {
     std::size_t j = i + 1;
     const double widest = sorted[i]->width();
+    const int padded = round_up(std::max(sorted[i]->width(), kRecStep), kRecStep);
     while (j < sorted.size() && static_cast<int>(j - i) < batch &&
-           sorted[j]->width() >= kBatchWidthRatio * widest) {
+           sorted[j]->width() >= kBatchWidthRatio * widest &&
+           static_cast<long>(j - i + 1) * padded <= kBatchWidthBudget) {
       ++j;
     }
     batches.emplace_back(i, j);
     i = j;
   }
+  // Whole rounds of `threads_` batches run side by side; the remainder (the narrowest
+  // batches, as they come last) one after the other with all threads each.
+  const std::size_t threads = static_cast<std::size_t>(threads_);
+  const std::size_t paired =
+      rec.wide ? batches.size() - batches.size() % threads : batches.size();
   const PackParams params = PackParams::recognizer(order == ColorOrder::kRgb);
   const int classes = rec.dict.num_classes();
   std::atomic<double> pack_ms{0}, run_ms{0}, decode_ms{0};
@@ -301,7 +325,8 @@ void Pipeline::recognize(const Recognizer& rec, const std::vector<LineWork*>& li
     pack_batch_f32(views, params, input.data(), n, 3, rec.height, width);
     const auto t1 = Clock::now();
     TensorView in{ElementType::kFloat32, input.data(), {n, 3, rec.height, width}};
-    std::vector<Tensor> out = rec.session.run({in});
+    const bool alone = b >= paired;  // the pool's other threads are idle: use them in ORT
+    std::vector<Tensor> out = (alone && rec.wide ? *rec.wide : rec.session).run({in});
     const auto t2 = Clock::now();
     const auto& shape = out[0].shape();
     if (shape.size() != 3 || shape[0] != n || shape[2] != classes) {
@@ -324,10 +349,11 @@ void Pipeline::recognize(const Recognizer& rec, const std::vector<LineWork*>& li
     add_ms(decode_ms, ms_between(t2, t3));
   };
   const auto start = Clock::now();
-  pool_->parallel_for(0, static_cast<std::int64_t>(batches.size()), 1,
+  pool_->parallel_for(0, static_cast<std::int64_t>(paired), 1,
                       [&](std::int64_t lo, std::int64_t hi) {
                         for (std::int64_t b = lo; b < hi; ++b) run_batch(static_cast<std::size_t>(b));
                       });
+  for (std::size_t b = paired; b < batches.size(); ++b) run_batch(b);
   // Share the phase's wall time among its parts by their thread time.
   const double wall = ms_between(start, Clock::now());
   const double sum = pack_ms + run_ms + decode_ms;
@@ -369,6 +395,46 @@ void Pipeline::classify(const std::vector<LineWork*>& lines, ColorOrder order,
   t.classify += ms_between(start, Clock::now());
 }
 
+std::vector<TextBox> Pipeline::detect_pass(const ImageView& image, ColorOrder order,
+                                           double scale, const DbOptions& db, StageTimings& t,
+                                           DbStats* stats) const {
+  const auto t0 = Clock::now();
+  // Sides of 32 or more are stretched to the nearest multiple of 32 (the detector's stride);
+  // shorter ones keep their size and are padded.
+  auto fit = [](double side) {
+    const int s = std::max(1, static_cast<int>(std::lround(side)));
+    return s < 32 ? s : std::max(32, static_cast<int>(std::lround(s / 32.0)) * 32);
+  };
+  const int rw = fit(image.width * scale), rh = fit(image.height * scale);
+  const int iw = std::max(32, rw), ih = std::max(32, rh);
+  std::vector<float> input(static_cast<std::size_t>(3) * ih * iw);
+  {
+    Image resized;
+    ImageView view = image;
+    if (rw != image.width || rh != image.height) {
+      resized = Image(rw, rh, image.channels);
+      resize_u8(image, resized.mutable_view());
+      view = resized.view();
+    }
+    pack_chw_f32(view, PackParams::detector(order == ColorOrder::kRgb), input.data(), ih, iw);
+  }
+  const auto t1 = Clock::now();
+  t.preprocess += ms_between(t0, t1);
+  std::vector<Tensor> out =
+      det_->run({TensorView{ElementType::kFloat32, input.data(), {1, 3, ih, iw}}});
+  const auto t2 = Clock::now();
+  t.detect += ms_between(t1, t2);
+  const auto& shape = out[0].shape();
+  if (shape.size() != 4 || shape[0] != 1 || shape[1] != 1 || shape[2] != ih || shape[3] != iw) {
+    throw ModelError(det_name_ + " returned an output that is not a (1, 1, " +
+                     std::to_string(ih) + ", " + std::to_string(iw) + ") probability map");
+  }
+  std::vector<TextBox> boxes = db_postprocess(out[0].data_as<float>(), iw, ih, iw, rw, rh,
+                                              image.width, image.height, db, stats);
+  t.postprocess += ms_between(t2, Clock::now());
+  return boxes;
+}
+
 PageResult Pipeline::run(const ImageView& image, ColorOrder order, const RunOptions& o) const {
   const auto start = Clock::now();
   validate_image(image, "image");
@@ -387,41 +453,27 @@ PageResult Pipeline::run(const ImageView& image, ColorOrder order, const RunOpti
   // 1. Where the lines are.
   std::vector<std::unique_ptr<LineWork>> work;
   if (o.detect) {
-    auto t0 = Clock::now();
-    const double scale =
+    const double full =
         std::min(1.0, static_cast<double>(o.det_max_side) / std::max(image.width, image.height));
-    // Sides of 32 or more are stretched to the nearest multiple of 32 (the detector's
-    // stride); shorter ones keep their size and are padded.
-    auto fit = [](double side) {
-      const int s = std::max(1, static_cast<int>(std::lround(side)));
-      return s < 32 ? s : std::max(32, static_cast<int>(std::lround(s / 32.0)) * 32);
-    };
-    const int rw = fit(image.width * scale), rh = fit(image.height * scale);
-    const int iw = std::max(32, rw), ih = std::max(32, rh);
-    Image resized;
-    ImageView det_view = image;
-    if (rw != image.width || rh != image.height) {
-      resized = Image(rw, rh, image.channels);
-      resize_u8(image, resized.mutable_view());
-      det_view = resized.view();
+    std::vector<TextBox> boxes;
+    bool found = false;
+    // Line-like images (a short side of at most kCoarseShortSide at full detector scale) are
+    // tried at half that scale first. The coarse boxes stand when every one is still tall
+    // there and nothing was dropped as too thin or faint (which smaller text would be);
+    // otherwise the full-scale pass runs. A 1000x300 line costs a quarter of the detector.
+    const double coarse = 0.5 * full;
+    if (std::min(image.width, image.height) * full <= kCoarseShortSide &&
+        std::max(image.width, image.height) * coarse >= 64) {
+      DbStats stats;
+      boxes = detect_pass(image, order, coarse, o.db, t, &stats);
+      found = !boxes.empty() && stats.dropped == 0;
+      for (const TextBox& b : boxes) {
+        const double side = std::min(edge(b.quad[0], b.quad[1]), edge(b.quad[1], b.quad[2]));
+        found = found && side * coarse >= kCoarseMinText;
+      }
     }
-    std::vector<float> input(static_cast<std::size_t>(3) * ih * iw);
-    pack_chw_f32(det_view, PackParams::detector(order == ColorOrder::kRgb), input.data(), ih, iw);
-    resized = Image();
-    auto t1 = Clock::now();
-    t.preprocess += ms_between(t0, t1);
-    std::vector<Tensor> out =
-        det_->run({TensorView{ElementType::kFloat32, input.data(), {1, 3, ih, iw}}});
-    auto t2 = Clock::now();
-    t.detect += ms_between(t1, t2);
-    const auto& shape = out[0].shape();
-    if (shape.size() != 4 || shape[0] != 1 || shape[1] != 1 || shape[2] != ih || shape[3] != iw) {
-      throw ModelError(det_name_ + " returned an output that is not a (1, 1, " +
-                       std::to_string(ih) + ", " + std::to_string(iw) + ") probability map");
-    }
-    std::vector<TextBox> boxes = db_postprocess(out[0].data_as<float>(), iw, ih, iw, rw, rh,
-                                                image.width, image.height, o.db);
-    out.clear();
+    if (!found) boxes = detect_pass(image, order, full, o.db, t, nullptr);
+    const auto t0 = Clock::now();
     for (const TextBox& b : boxes) {
       auto w = std::make_unique<LineWork>();
       w->quad = usable(b.quad) ? b.quad : bounding_quad(b.quad);
@@ -429,7 +481,7 @@ PageResult Pipeline::run(const ImageView& image, ColorOrder order, const RunOpti
       w->det_score = b.score;
       work.push_back(std::move(w));
     }
-    t.postprocess += ms_between(t2, Clock::now());
+    t.postprocess += ms_between(t0, Clock::now());
   } else {
     auto w = std::make_unique<LineWork>();
     const auto fw = static_cast<float>(image.width), fh = static_cast<float>(image.height);
@@ -487,6 +539,15 @@ PageResult Pipeline::run(const ImageView& image, ColorOrder order, const RunOpti
     std::vector<LineWork*> flipped;
     for (LineWork* w : check) {
       if (w->p180 > kClassifyThreshold) flipped.push_back(w);
+    }
+    // Pages are upside down as a whole: when most lines are, the doubtful rest are tried
+    // turned too (the small classifier misses some).
+    if (2 * flipped.size() > check.size()) {
+      for (LineWork* w : check) {
+        if (w->p180 <= kClassifyThreshold && w->read.confidence < kAutoClassifyBelow) {
+          flipped.push_back(w);
+        }
+      }
     }
     const auto t0 = Clock::now();
     for (LineWork* w : flipped) w->crop180 = rotated_180(w->crop.view());
@@ -610,7 +671,9 @@ void Pipeline::warmup() const {
   for (const Recognizer* r : {rec_.get(), fallback_.get()}) {
     if (r == nullptr) continue;
     std::vector<float> x(static_cast<std::size_t>(3) * r->height * 64, 0.f);
-    r->session.run({TensorView{ElementType::kFloat32, x.data(), {1, 3, r->height, 64}}});
+    const TensorView in{ElementType::kFloat32, x.data(), {1, 3, r->height, 64}};
+    r->session.run({in});
+    if (r->wide) r->wide->run({in});
   }
   if (cls_) {
     std::vector<float> x(3 * 48 * kClsWidth, 0.f);

@@ -32,6 +32,12 @@ struct RotatedRect {
   Quad corners() const;
 };
 
+/// What `db_postprocess` saw, for callers that judge the detector's input size.
+struct DbStats {
+  int regions = 0;  ///< connected regions of text pixels
+  int dropped = 0;  ///< regions dropped as too thin or too faint (before max_candidates)
+};
+
 /// One detected text region.
 struct TextBox {
   Quad quad;          ///< in page coordinates, clockwise from the text's top-left
@@ -62,9 +68,11 @@ Quad order_quad(const Quad& corners);
 /// -> unclip: widen and heighten by 2 * area * unclip_ratio / perimeter -> drop those
 /// thinner than min_size + 2 -> scale to page coordinates, clip to the page, order corners.
 /// Boxes come in the order of their regions' first pixel (top to bottom, left to right).
-/// Throws std::invalid_argument on inconsistent sizes or options.
+/// Throws std::invalid_argument on inconsistent sizes or options. `stats`, when given,
+/// receives the region counts.
 std::vector<TextBox> db_postprocess(const float* prob, int width, int height,
                                     std::ptrdiff_t stride, int valid_width, int valid_height,
-                                    int page_width, int page_height, const DbOptions& options);
+                                    int page_width, int page_height, const DbOptions& options,
+                                    DbStats* stats = nullptr);
 
 }  // namespace ocrai

@@ -161,6 +161,8 @@ class Pipeline {
                  bool rotated, int batch, int top_k, StageTimings& t) const;
   void classify(const std::vector<LineWork*>& lines, ColorOrder order, StageTimings& t) const;
   bool fallback_expresses_better(const std::string& text) const;
+  std::vector<TextBox> detect_pass(const ImageView& image, ColorOrder order, double scale,
+                                   const DbOptions& db, StageTimings& t, DbStats* stats) const;
 
   std::shared_ptr<OrtRuntime> runtime_;
   int threads_ = 1;
