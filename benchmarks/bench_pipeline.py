@@ -11,6 +11,9 @@ ocrai runs through ``_core.pipeline.Pipeline`` directly. Peers (none is a depend
   rapidocr-ng==5.0.0a5`` and ``OCRAI_PEER_RAPIDOCR_NG=DIR``;
 - tesserocr over Debian's tesseract-ocr and its English data (one thread).
 
+With ``OCRAI_BENCH_INT8_REC`` naming a recogniser made by ``scripts/quantize_rec.py``, an
+``ocrai-int8`` variant (the small pack with that recogniser) runs too.
+
 Each benchmark checks what it read against the ground truth. Ratios (peer median / ocrai
 median) go into ``extra_info`` and a summary at the end of the module.
 """
@@ -176,6 +179,18 @@ def ocrai_fast() -> Iterator[_core.pipeline.Pipeline]:
     p.close()
 
 
+@pytest.fixture(scope="module")
+def ocrai_int8() -> Iterator[_core.pipeline.Pipeline]:
+    path = os.environ.get("OCRAI_BENCH_INT8_REC")
+    if not path:
+        pytest.skip("OCRAI_BENCH_INT8_REC names no int8 recogniser")
+    _runtime.load()
+    p = _core.pipeline.Pipeline(**{**pack("ppocrv6-small"), "rec_model": path}, threads=THREADS)
+    p.warmup()
+    yield p
+    p.close()
+
+
 def ocrai_reader(pipeline: _core.pipeline.Pipeline, image: np.ndarray) -> Callable[[], str]:
     return lambda: "\n".join(line["text"] for line in pipeline.run(image)["lines"])
 
@@ -331,6 +346,16 @@ def test_ocrai_fast_page(
     record_ratios(benchmark, "pipeline-page", "ocrai-fast")
 
 
+@pytest.mark.benchmark(group="pipeline-page")
+def test_ocrai_int8_page(
+    benchmark: Any, facts: dict[str, Any], ocrai_int8: Any, page: testing.RenderedPage
+) -> None:
+    reader = ocrai_reader(ocrai_int8, page.image)
+    score = measure(benchmark, "pipeline-page", "ocrai-int8", reader, page.text, PAGE_ROUNDS)
+    assert score < 0.005
+    record_ratios(benchmark, "pipeline-page", "ocrai-int8")
+
+
 # --- the line ---------------------------------------------------------------------------------
 
 
@@ -359,6 +384,15 @@ def test_ocrai_line(
     reader = ocrai_reader(ocrai_small, line)
     assert measure(benchmark, "pipeline-line", "ocrai", reader, LINE_TEXT, LINE_ROUNDS) == 0
     record_ratios(benchmark, "pipeline-line", "ocrai")
+
+
+@pytest.mark.benchmark(group="pipeline-line")
+def test_ocrai_int8_line(
+    benchmark: Any, facts: dict[str, Any], ocrai_int8: Any, line: np.ndarray
+) -> None:
+    reader = ocrai_reader(ocrai_int8, line)
+    assert measure(benchmark, "pipeline-line", "ocrai-int8", reader, LINE_TEXT, LINE_ROUNDS) == 0
+    record_ratios(benchmark, "pipeline-line", "ocrai-int8")
 
 
 def record_ratios(benchmark: Any, group: str, name: str) -> None:
