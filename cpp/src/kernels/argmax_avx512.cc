@@ -42,18 +42,24 @@ OCRAI_TARGET_AVX512 std::int32_t argmax_row(const float* row, int n, float* best
     idx0 = _mm512_mask_mov_epi32(idx0, gt0, cur0);
     cur0 = _mm512_add_epi32(cur0, _mm512_set1_epi32(16));
   }
-  // Merge the two accumulators lane by lane (ties: the smaller index), then across lanes.
-  const __mmask16 take1 = _mm512_cmp_ps_mask(max1, max0, _CMP_GT_OQ) |
-                          (_mm512_cmp_ps_mask(max1, max0, _CMP_EQ_OQ) &
-                           _mm512_cmplt_epi32_mask(idx1, idx0));
-  max0 = _mm512_mask_mov_ps(max0, take1, max1);
-  idx0 = _mm512_mask_mov_epi32(idx0, take1, idx1);
-  const float m = _mm512_reduce_max_ps(max0);
-  const __mmask16 at_max = _mm512_cmp_ps_mask(max0, _mm512_set1_ps(m), _CMP_EQ_OQ);
-  const std::int32_t at =
-      _mm512_mask_reduce_min_epi32(at_max, idx0);  // at_max is empty only if all are -inf
+  // Merge the lanes of both accumulators: the largest value, the smallest index among equal
+  // ones. (Stored and scanned: GCC 12's reduce intrinsics warn about uninitialised lanes.)
+  alignas(64) float mv[32];
+  alignas(64) std::int32_t iv[32];
+  _mm512_store_ps(mv, max0);
+  _mm512_store_ps(mv + 16, max1);
+  _mm512_store_si512(iv, idx0);
+  _mm512_store_si512(iv + 16, idx1);
+  float m = neg_inf;
+  std::int32_t at = 0;
+  for (int k = 0; k < 32; ++k) {
+    if (mv[k] > m || (mv[k] == m && iv[k] < at)) {
+      m = mv[k];
+      at = iv[k];
+    }
+  }
   *best = m;
-  return at_max ? at : 0;
+  return at;
 }
 
 }  // namespace ocrai::kernels::avx512
