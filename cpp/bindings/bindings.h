@@ -20,6 +20,8 @@ namespace py = pybind11;
 void register_errors(py::module_& m);
 void register_cpu(py::module_& m);
 void register_color(py::module_& kernels);
+void register_binarize(py::module_& kernels);
+void register_deskew(py::module_& kernels);
 void register_geometry(py::module_& kernels);
 void register_tensor(py::module_& kernels);
 void register_runtime(py::module_& ort);

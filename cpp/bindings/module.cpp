@@ -29,6 +29,8 @@ PYBIND11_MODULE(_core, m) {
   ocrai::bindings::register_cpu(m);
   py::module_ kernels = m.def_submodule("kernels", "Image kernels on numpy arrays");
   ocrai::bindings::register_color(kernels);
+  ocrai::bindings::register_binarize(kernels);
+  ocrai::bindings::register_deskew(kernels);
   ocrai::bindings::register_geometry(kernels);
   ocrai::bindings::register_tensor(kernels);
   py::module_ ort = m.def_submodule("ort", "ONNX Runtime: the process-wide runtime and sessions");

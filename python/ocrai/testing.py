@@ -23,6 +23,7 @@ __all__ = [
     "render_columns",
     "render_line",
     "render_page",
+    "render_paragraph",
     "rotate_image",
 ]
 
@@ -207,3 +208,47 @@ def rotate_image(image: np.ndarray, degrees: float, *, fill: int = 250) -> np.nd
     rotated = pil.rotate(degrees, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=color)
     result: np.ndarray = np.asarray(rotated, dtype=np.uint8).copy()
     return result
+
+
+def render_paragraph(
+    lang: str = "en",
+    *,
+    width: int = 1100,
+    lines: int = 12,
+    font_size: int = 30,
+    margin: int = 60,
+    line_spacing: float = 1.8,
+    serif: bool = False,
+) -> RenderedPage:
+    """A page of running text: the sample sentences of `lang`, repeated and wrapped into
+    `lines` lines of at most `width - 2 * margin` pixels (Latin scripts break between words,
+    Japanese and Chinese between characters), so that sentence ends fall anywhere on a line
+    as in real documents. `width` is the page width."""
+    font = _font(lang, font_size, serif)
+    cjk = lang in _CJK_INDEX
+    sep = "" if cjk else " "
+    sentences = SAMPLE_TEXT[lang]
+    wrapped: list[str] = []
+    current = ""
+    i = 0
+    while len(wrapped) < lines:
+        tokens = (
+            list(sentences[i % len(sentences)]) if cjk else sentences[i % len(sentences)].split()
+        )
+        i += 1
+        for token in tokens:
+            candidate = current + sep + token if current else token
+            if current and font.getlength(candidate) > width - 2 * margin:
+                wrapped.append(current)
+                current = token
+            else:
+                current = candidate
+    return render_page(
+        wrapped[:lines],
+        lang=lang,
+        font_size=font_size,
+        margin=margin,
+        line_spacing=line_spacing,
+        width=width,
+        serif=serif,
+    )
