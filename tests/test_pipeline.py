@@ -182,6 +182,46 @@ def test_blank_images_have_no_lines(small: _core.pipeline.Pipeline, image: np.nd
     assert small.run(image, options={"detect": False})["lines"] == []
 
 
+@pytest.mark.parametrize("binarize", ["otsu", "sauvola"])
+def test_binarized_reading(small: _core.pipeline.Pipeline, binarize: str) -> None:
+    page = testing.render_page(testing.SAMPLE_TEXT["fr"], noise=12.0, ink=60, paper=200)
+    result = small.run(page.image, options={"binarize": binarize})
+    assert cer(page_text(result), page.text, "fr") < 0.02
+
+
+@pytest.mark.parametrize("degrees", [-6.0, 4.0])
+def test_deskewed_reading_in_input_coordinates(
+    small: _core.pipeline.Pipeline, degrees: float
+) -> None:
+    page = testing.render_page(testing.SAMPLE_TEXT["en"] + testing.SAMPLE_TEXT["pt"])
+    image = testing.rotate_image(page.image, degrees)
+    result = small.run(image, options={"deskew": True})
+    assert result["deskewed"]
+    assert result["angle"] == pytest.approx(degrees, abs=0.2)
+    assert page_text(result) == page.text
+    assert (result["width"], result["height"]) == (image.shape[1], image.shape[0])
+    # Each line's quad lies where that line is in the rotated input: rotate the rendered
+    # boxes' centres the way rotate_image turned the page (about its centre, canvas grown).
+    h0, w0 = page.image.shape[:2]
+    h1, w1 = image.shape[:2]
+    a = np.radians(degrees)
+    for line, (x0, y0, x1, y1) in zip(result["lines"], page.boxes, strict=True):
+        dx, dy = (x0 + x1) / 2 - w0 / 2, (y0 + y1) / 2 - h0 / 2
+        expected = (
+            w1 / 2 + dx * np.cos(a) + dy * np.sin(a),
+            h1 / 2 - dx * np.sin(a) + dy * np.cos(a),
+        )
+        centre = np.array(line["quad"]).mean(axis=0)
+        assert centre == pytest.approx(expected, abs=6.0)
+        top = np.array(line["quad"][1]) - np.array(line["quad"][0])
+        assert np.degrees(np.arctan2(-top[1], top[0])) == pytest.approx(degrees, abs=1.0)
+    # Without deskew the skew is measured from the boxes.
+    plain = small.run(image)
+    assert not plain["deskewed"]
+    assert plain["angle"] == pytest.approx(degrees, abs=0.5)
+    assert page_text(plain) == page.text
+
+
 # --- the page dict ----------------------------------------------------------------------------
 
 
@@ -399,10 +439,10 @@ def test_bad_arguments(small: _core.pipeline.Pipeline, affine_model: Any) -> Non
         small.run(image, options={"rec_batch": 0})
     with pytest.raises(ValueError, match="fallback_threshold needs a fallback"):
         small.run(image, options={"fallback_threshold": 0.5})
-    with pytest.raises(ValueError, match="not available"):
-        small.run(image, options={"binarize": "otsu"})
-    with pytest.raises(ValueError, match="not available"):
-        small.run(image, options={"deskew": True})
+    with pytest.raises(ValueError, match="'binarize' must be 'none', 'otsu' or 'sauvola'"):
+        small.run(image, options={"binarize": "niblack"})
+    with pytest.raises(ValueError, match="'deskew' must be a bool"):
+        small.run(image, options={"deskew": "yes"})
     with pytest.raises(ValueError, match="color order"):
         small.run(image, "rgba")
     with pytest.raises(TypeError, match="uint8"):

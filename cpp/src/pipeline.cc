@@ -9,7 +9,9 @@
 #include <numeric>
 #include <stdexcept>
 
+#include "ocrai/binarize.h"
 #include "ocrai/crop.h"
+#include "ocrai/deskew.h"
 #include "ocrai/errors.h"
 #include "ocrai/layout.h"
 #include "ocrai/parallel.h"
@@ -42,6 +44,8 @@ constexpr double kVerticalRatio = 1.5;
 /// The classifier's input: lines resized to this width at most, padded to it.
 constexpr int kClsWidth = 192;
 constexpr int kClsBatch = 8;
+/// With deskew, pages whose skew estimate is less sure than this stay as they are.
+constexpr double kDeskewMinConfidence = 0.2;
 /// Images whose short side is at most this at full detector scale try half scale first.
 constexpr double kCoarseShortSide = 480;
 /// Coarse boxes stand only when their short side is at least this (coarse detector pixels),
@@ -271,10 +275,6 @@ void Pipeline::validate(const RunOptions& o) const {
   if (o.classify != ClassifyMode::kOff && !cls_) {
     bad("classify needs a line classifier (cls_model)");
   }
-  if (o.binarize != BinarizeMode::kNone) {
-    bad("binarize is not available in this build yet (the preprocessing kernels are missing)");
-  }
-  if (o.deskew) bad("deskew is not available in this build yet (the skew kernels are missing)");
 }
 
 void Pipeline::recognize(const Recognizer& rec, const std::vector<LineWork*>& lines,
@@ -435,20 +435,80 @@ std::vector<TextBox> Pipeline::detect_pass(const ImageView& image, ColorOrder or
   return boxes;
 }
 
-PageResult Pipeline::run(const ImageView& image, ColorOrder order, const RunOptions& o) const {
+PageResult Pipeline::run(const ImageView& input, ColorOrder order, const RunOptions& o) const {
   const auto start = Clock::now();
-  validate_image(image, "image");
-  if (image.empty()) {
-    throw std::invalid_argument("image is empty (" + std::to_string(image.width) + "x" +
-                                std::to_string(image.height) + ")");
+  validate_image(input, "image");
+  if (input.empty()) {
+    throw std::invalid_argument("image is empty (" + std::to_string(input.width) + "x" +
+                                std::to_string(input.height) + ")");
   }
   validate(o);
   PageResult page;
-  page.width = image.width;
-  page.height = image.height;
+  page.width = input.width;
+  page.height = input.height;
   StageTimings& t = page.timings;
   const Recognizer& rec = *rec_;
   const int line_height = rec.height;
+
+  // 0. Optional preprocessing. The rest of the run reads `image`: the input, or a rotated
+  // and/or binarized copy of it; coordinates go back to the input's space at the end.
+  ImageView image = input;
+  Image rotated, binary;
+  double turn = 0;  // degrees the work image is turned counter-clockwise from the input
+  if (o.deskew || o.binarize != BinarizeMode::kNone) {
+    const auto t0 = Clock::now();
+    if (o.deskew) {
+      DeskewOptions d;
+      d.expand = true;
+      d.border_value = -1;  // the estimated paper level
+      d.min_confidence = kDeskewMinConfidence;
+      SkewEstimate estimate;
+      rotated = deskew_u8(input, order, d, &estimate);
+      page.angle = estimate.confidence > 0 ? -estimate.angle : 0.0;
+      if (estimate.angle != 0 && estimate.confidence >= kDeskewMinConfidence) {
+        turn = estimate.angle;
+        image = rotated.view();
+        page.deskewed = true;
+      } else {
+        rotated = Image();
+      }
+    }
+    if (o.binarize != BinarizeMode::kNone) {
+      Image gray;
+      ImageView g = image;
+      if (image.channels != 1) {
+        gray = Image(image.width, image.height, 1);
+        to_gray_u8(image, order, gray.mutable_view());
+        g = gray.view();
+      }
+      binary = Image(image.width, image.height, 1);
+      if (o.binarize == BinarizeMode::kOtsu) {
+        binarize_u8(g, binary.mutable_view(), otsu_threshold_u8(g), false);
+      } else {
+        // A window of about 2.5 % of the short side: a few text lines at common resolutions.
+        const int side = std::min(g.width, g.height) / 40;
+        const int window = std::clamp(side | 1, 15, 101);
+        sauvola_u8(g, binary.mutable_view(), window, 0.2, 128.0);
+      }
+      image = binary.view();
+    }
+    t.preprocess += ms_between(t0, Clock::now());
+  }
+  // Work-image coordinates back to the input's (the inverse of the deskew rotation about the
+  // images' centres), clamped to the input.
+  const double turn_rad = turn * 3.14159265358979323846 / 180.0;
+  const double tc = std::cos(turn_rad), ts = std::sin(turn_rad);
+  auto to_input = [&](Point p) {
+    if (turn == 0) return p;
+    const double dx = p.x - 0.5 * image.width, dy = p.y - 0.5 * image.height;
+    const double x = 0.5 * input.width + dx * tc - dy * ts;
+    const double y = 0.5 * input.height + dx * ts + dy * tc;
+    return Point{static_cast<float>(std::clamp(x, 0.0, static_cast<double>(input.width))),
+                 static_cast<float>(std::clamp(y, 0.0, static_cast<double>(input.height)))};
+  };
+  auto quad_to_input = [&](const Quad& q) {
+    return Quad{to_input(q[0]), to_input(q[1]), to_input(q[2]), to_input(q[3])};
+  };
 
   // 1. Where the lines are.
   std::vector<std::unique_ptr<LineWork>> work;
@@ -604,8 +664,19 @@ PageResult Pipeline::run(const ImageView& image, ColorOrder order, const RunOpti
     quads.push_back(w->quad);
   }
   const Layout layout = layout_lines(quads);
-  page.angle = layout.skew_degrees;
-  for (const LayoutBlock& b : layout.blocks) page.blocks.push_back({b.x0, b.y0, b.x1, b.y1, b.lines});
+  if (!o.deskew) page.angle = layout.skew_degrees;
+  for (const LayoutBlock& b : layout.blocks) {
+    BlockResult block{b.x0, b.y0, b.x1, b.y1, b.lines};
+    if (turn != 0) {
+      const Quad q = quad_to_input(
+          {Point{b.x0, b.y0}, Point{b.x1, b.y0}, Point{b.x1, b.y1}, Point{b.x0, b.y1}});
+      block.x0 = std::min({q[0].x, q[1].x, q[2].x, q[3].x});
+      block.x1 = std::max({q[0].x, q[1].x, q[2].x, q[3].x});
+      block.y0 = std::min({q[0].y, q[1].y, q[2].y, q[3].y});
+      block.y1 = std::max({q[0].y, q[1].y, q[2].y, q[3].y});
+    }
+    page.blocks.push_back(std::move(block));
+  }
   page.lines.reserve(kept.size());
   for (std::size_t k = 0; k < layout.order.size(); ++k) {
     const LineWork& w = *kept[static_cast<std::size_t>(layout.order[k])];
@@ -613,7 +684,7 @@ PageResult Pipeline::run(const ImageView& image, ColorOrder order, const RunOpti
     LineResult line;
     line.text = w.read.text(dict);
     line.confidence = w.read.confidence;
-    line.quad = w.quad;
+    line.quad = quad_to_input(w.quad);
     line.det_score = w.det_score;
     line.block = layout.block_of[k];
     line.rotated_180 = w.rotated;
@@ -647,8 +718,8 @@ PageResult Pipeline::run(const ImageView& image, ColorOrder order, const RunOpti
       word.confidence = static_cast<float>(conf / static_cast<double>(j - i));
       const double a = chars[i].x0, b = chars[j - 1].x1;
       const Quad& q = w.quad;
-      word.quad = {lerp(q[0], q[1], a), lerp(q[0], q[1], b), lerp(q[3], q[2], b),
-                   lerp(q[3], q[2], a)};
+      word.quad = quad_to_input({lerp(q[0], q[1], a), lerp(q[0], q[1], b), lerp(q[3], q[2], b),
+                                 lerp(q[3], q[2], a)});
       line.words.push_back(std::move(word));
       i = j;
     }

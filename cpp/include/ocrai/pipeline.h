@@ -62,8 +62,8 @@ struct RunOptions {
   int det_max_side = 960;   ///< the detector input's long side is at most this (>= 32)
   DbOptions db;             ///< det_thresh, box_thresh, unclip_ratio
   ClassifyMode classify = ClassifyMode::kOff;
-  bool deskew = false;
-  BinarizeMode binarize = BinarizeMode::kNone;
+  bool deskew = false;      ///< estimate the page skew and read the page rotated upright
+  BinarizeMode binarize = BinarizeMode::kNone;  ///< read a black-and-white copy
   int rec_batch = 8;        ///< most lines in one recognition batch
   /// Lines read below this confidence go to the fallback recogniser; unset: the default
   /// (kDefaultFallbackThreshold) when there is a fallback, none otherwise.
