@@ -115,7 +115,12 @@ def test_positions_along_the_line(abc: Dictionary) -> None:
 def test_leading_and_trailing_spaces_are_dropped(abc: Dictionary) -> None:
     out = ctc_decode(one_hot([4, 0, 1, 4, 2, 4, 4], 5), abc)
     assert out["text"] == "a b"
-    assert ctc_decode(one_hot([4, 0, 4], 5), abc) == {"text": "", "confidence": 0.0, "chars": []}
+    assert ctc_decode(one_hot([4, 0, 4], 5), abc) == {
+        "text": "",
+        "confidence": 0.0,
+        "gap_doubt": 0.0,
+        "chars": [],
+    }
 
 
 def test_only_valid_steps_are_read(abc: Dictionary) -> None:
@@ -151,6 +156,20 @@ def test_top_k_alternatives(abc: Dictionary) -> None:
     ]
     assert ctc_decode(probs, abc)["chars"][0]["alternatives"] == []
     assert len(ctc_decode(probs, abc, top_k=50)["chars"][0]["alternatives"]) == 4
+
+
+def test_gap_doubt_measures_near_misses_between_characters(abc: Dictionary) -> None:
+    probs = one_hot([1, 0, 0, 2, 0, 3], 5, p=0.7)
+    probs[1] = [0.6, 0.1, 0.1, 0.15, 0.05]  # blank wins; c (not a neighbour) reaches 0.15
+    probs[2] = [0.5, 0.05, 0.4, 0.0, 0.05]  # b is the next character: a normal transition
+    out = ctc_decode(probs, abc, measure_gaps=True)
+    assert out["text"] == "abc"
+    assert out["gap_doubt"] == pytest.approx(0.15)
+    assert ctc_decode(probs, abc)["gap_doubt"] == 0.0  # only measured on request
+    # The best non-blank class of a blank step counts unless it is the space or a neighbour:
+    # here step 1's is the space, step 2's the next character, step 4's a (0.3 / 4).
+    probs[1] = [0.6, 0.05, 0.05, 0.0, 0.3]
+    assert ctc_decode(probs, abc, measure_gaps=True)["gap_doubt"] == pytest.approx(0.075)
 
 
 def test_decoding_rejects_mismatched_shapes(abc: Dictionary) -> None:

@@ -462,27 +462,30 @@ the length of its first edge, height of its second.)pbdoc");
   m.def(
       "ctc_decode",
       [](const py::array& probs, const Dictionary& dict, std::optional<int> valid_steps,
-         int top_k) {
+         int top_k, bool measure_gaps) {
         auto arr = float_array(probs, 2, "probs");
         const int steps = static_cast<int>(arr.shape(0)), classes = static_cast<int>(arr.shape(1));
         CtcLine line;
         {
           py::gil_scoped_release nogil;  // plain C++ on the array held above
           line = ctc_greedy_decode(arr.data(), steps, classes, classes,
-                                   valid_steps.value_or(steps), dict, top_k);
+                                   valid_steps.value_or(steps), dict, top_k, measure_gaps);
         }
         py::dict d;
         d["text"] = line.text(dict);
         d["confidence"] = line.confidence;
+        d["gap_doubt"] = line.gap_doubt;
         py::list chars;
         for (const CtcChar& c : line.chars) chars.append(char_dict(c, dict));
         d["chars"] = chars;
         return d;
       },
       py::arg("probs"), py::arg("dictionary"), py::kw_only(), py::arg("valid_steps") = py::none(),
-      py::arg("top_k") = 0,
+      py::arg("top_k") = 0, py::arg("measure_gaps") = false,
       R"pbdoc(Greedy CTC decoding of one line's (steps, classes) float32 probabilities:
-{"text", "confidence", "chars": [{"text", "confidence", "x0", "x1", "alternatives"}]}.)pbdoc");
+{"text", "confidence", "gap_doubt", "chars": [{"text", "confidence", "x0", "x1",
+"alternatives"}]}. gap_doubt (with measure_gaps): the highest probability a character other
+than its neighbours reaches at a step the blank wins.)pbdoc");
 
   m.def(
       "layout_lines",

@@ -144,7 +144,7 @@ void argmax_rows_f32(const float* data, int rows, int cols, std::ptrdiff_t row_s
 }
 
 CtcLine ctc_greedy_decode(const float* probs, int steps, int classes, std::ptrdiff_t row_stride,
-                          int valid_steps, const Dictionary& dict, int top_k) {
+                          int valid_steps, const Dictionary& dict, int top_k, bool measure_gaps) {
   if (classes != dict.num_classes()) {
     throw std::invalid_argument("ctc_greedy_decode: " + std::to_string(classes) +
                                 " classes, dictionary " + dict.name() + " has " +
@@ -184,6 +184,22 @@ CtcLine ctc_greedy_decode(const float* probs, int steps, int classes, std::ptrdi
       runs.push_back({c, t, t, t, p});
     }
     prev = c;
+  }
+  if (measure_gaps && classes > 2) {
+    // At each blank step, the best non-blank class that is not a neighbour's character.
+    const ArgmaxRow argmax = select_argmax();
+    const int space_cls = dict.space_class();
+    std::size_t next_run = 0;  // first run starting after t
+    for (int t = 0; t < valid_steps; ++t) {
+      while (next_run < runs.size() && runs[next_run].start <= t) ++next_run;
+      if (best[static_cast<std::size_t>(t)] != 0) continue;
+      float p = 0.f;
+      const int c = 1 + argmax(probs + static_cast<std::ptrdiff_t>(t) * row_stride + 1,
+                               classes - 1, &p);
+      const bool before = next_run > 0 && runs[next_run - 1].cls == c;
+      const bool after = next_run < runs.size() && runs[next_run].cls == c;
+      if (c != space_cls && !before && !after && p > line.gap_doubt) line.gap_doubt = p;
+    }
   }
   // Leading and trailing spaces carry nothing.
   const int space = dict.space_class();

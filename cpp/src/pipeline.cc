@@ -281,6 +281,8 @@ void Pipeline::recognize(const Recognizer& rec, const std::vector<LineWork*>& li
                          ColorOrder order, bool rotated, int batch, int top_k,
                          StageTimings& t) const {
   if (lines.empty()) return;
+  // The fallback's gate needs the primary reading's near misses.
+  const bool gaps = fallback_ != nullptr && &rec == rec_.get();
   // Widest first, so that the longest batches start first and the last ones are short.
   std::vector<LineWork*> sorted = lines;
   std::stable_sort(sorted.begin(), sorted.end(),
@@ -341,7 +343,8 @@ void Pipeline::recognize(const Recognizer& rec, const std::vector<LineWork*>& li
       const int valid = std::min(
           steps, static_cast<int>(std::ceil(static_cast<double>(line.width()) * steps / width)));
       line.candidate = ctc_greedy_decode(probs + static_cast<std::ptrdiff_t>(k) * steps * classes,
-                                         steps, classes, classes, valid, rec.dict, top_k);
+                                         steps, classes, classes, valid, rec.dict, top_k,
+                                         gaps);
     }
     const auto t3 = Clock::now();
     add_ms(pack_ms, ms_between(t0, t1));
@@ -631,7 +634,7 @@ PageResult Pipeline::run(const ImageView& input, ColorOrder order, const RunOpti
     const float char_threshold = threshold * kFallbackCharShare;
     const int space = rec.dict.space_class();
     for (LineWork* w : all) {
-      bool doubtful = w->read.confidence < threshold;
+      bool doubtful = w->read.confidence < threshold || w->read.gap_doubt > kFallbackGapDoubt;
       for (const CtcChar& c : w->read.chars) {
         doubtful = doubtful || (c.cls != space && c.confidence < char_threshold);
       }

@@ -64,6 +64,11 @@ struct CtcChar {
 struct CtcLine {
   std::vector<CtcChar> chars;  ///< leading and trailing spaces removed
   float confidence = 0.f;      ///< mean of the chars' confidences; 0 when there is none
+  /// With `measure_gaps`: over the steps where the blank wins, the highest probability of the
+  /// step's best other class when that is neither the space nor the character just before
+  /// or after the step: how close the reading came to one more character (a dropped '.',
+  /// say). 0 otherwise.
+  float gap_doubt = 0.f;
   /// The text: the symbols of `chars` concatenated.
   std::string text(const Dictionary& dict) const;
 };
@@ -79,7 +84,8 @@ struct CtcLine {
 /// its run), all clamped to the valid steps and divided by `valid_steps`.
 /// Throws std::invalid_argument on inconsistent sizes.
 CtcLine ctc_greedy_decode(const float* probs, int steps, int classes, std::ptrdiff_t row_stride,
-                          int valid_steps, const Dictionary& dict, int top_k);
+                          int valid_steps, const Dictionary& dict, int top_k,
+                          bool measure_gaps = false);
 
 /// Index and value of the largest of `cols` floats in each of `rows` rows (row r starts at
 /// data + r * row_stride): the SIMD kernel behind the decoder. Ties go to the first index;

@@ -96,6 +96,7 @@ class Pipeline:
 class _CtcResult(TypedDict):
     text: str
     confidence: float
+    gap_doubt: float
     chars: list[Char]
 
 class _Layout(TypedDict):
@@ -155,9 +156,12 @@ def ctc_decode(
     *,
     valid_steps: int | None = None,
     top_k: int = 0,
+    measure_gaps: bool = False,
 ) -> _CtcResult:
     """Greedy CTC decoding of one line's (steps, classes) float32 probabilities:
-    {"text", "confidence", "chars": [{"text", "confidence", "x0", "x1", "alternatives"}]}."""
+    {"text", "confidence", "gap_doubt", "chars": [{"text", "confidence", "x0", "x1",
+    "alternatives"}]}. gap_doubt (with measure_gaps): the highest probability a character
+    other than its neighbours reaches at a step the blank wins."""
 
 def layout_lines(
     quads: npt.NDArray[np.float32],
