@@ -143,6 +143,21 @@ def test_single_line_1000x300(small: _core.pipeline.Pipeline) -> None:
     assert (result["width"], result["height"]) == (1000, 300)
 
 
+@pytest.mark.parametrize("font_size", [12, 16, 20])
+def test_small_text_beside_large_text_is_found(
+    small: _core.pipeline.Pipeline, font_size: int
+) -> None:
+    # Line-like images are detected at half scale first; small text there must send the
+    # page to the full-scale pass rather than be lost.
+    title = testing.render_page(["Spring delivery"], font_size=64, margin=20).image
+    body = testing.render_page([testing.SAMPLE_TEXT["en"][1]], font_size=font_size, margin=20)
+    image = np.full((title.shape[0] + body.image.shape[0], 1000, 3), 250, np.uint8)
+    image[: title.shape[0], : title.shape[1]] = title
+    image[title.shape[0] :, : body.image.shape[1]] = body.image
+    result = small.run(image)
+    assert [line["text"] for line in result["lines"]] == ["Spring delivery", *body.lines]
+
+
 @pytest.mark.parametrize("lang", ["en", "cs", "ja"])
 def test_detect_false_reads_a_line_image(small: _core.pipeline.Pipeline, lang: str) -> None:
     text = testing.SAMPLE_TEXT[lang][1]
