@@ -66,3 +66,108 @@ def affine_model(tmp_path: Path) -> Callable[..., Path]:
         return write_affine_model(tmp_path / name, scale, bias)
 
     return make
+
+
+def make_page_dict(
+    blocks: list[list[str]] | None = None,
+    *,
+    width: int = 800,
+    height: int = 600,
+    top_k: int = 0,
+) -> dict:
+    """A page dict shaped like the native pipeline's (Appendix A.2 of the team brief) with
+    consistent geometry: block b is a column, its lines stacked 40 px apart, every
+    character 12 px wide, words split on spaces. For tests of results and exporters that
+    do not need the models."""
+    if blocks is None:
+        blocks = [["Invoice 2026-114 <draft>", "Total: 1,284.50 & tax"], ["Second column"]]
+    column = (width - 40) / max(len(blocks), 1)
+    lines: list[dict] = []
+    block_dicts: list[dict] = []
+    for b, texts in enumerate(blocks):
+        left = 20 + b * column
+        indices = []
+        for i, text in enumerate(texts):
+            top = 20 + 40 * i
+            length = max(12 * len(text), 1)
+            quad = [[left, top], [left + length, top], [left + length, top + 30], [left, top + 30]]
+            chars = []
+            for k, ch in enumerate(text):
+                char = {
+                    "text": ch,
+                    "confidence": 0.99 - 0.01 * (k % 5),
+                    "x0": k / max(len(text), 1),
+                    "x1": (k + 1) / max(len(text), 1),
+                    "alternatives": [[ch.upper(), 0.005]] if top_k else [],
+                }
+                chars.append(char)
+            words = []
+            start = 0
+            for part in text.split(" "):
+                if part:
+                    x0 = left + 12 * start
+                    x1 = x0 + 12 * len(part)
+                    words.append(
+                        {
+                            "text": part,
+                            "confidence": 0.95 - 0.02 * len(words),
+                            "quad": [[x0, top], [x1, top], [x1, top + 30], [x0, top + 30]],
+                        }
+                    )
+                start += len(part) + 1
+            indices.append(len(lines))
+            lines.append(
+                {
+                    "text": text,
+                    "confidence": 0.93 if text else 0.0,
+                    "quad": quad,
+                    "det_score": 0.88,
+                    "block": b,
+                    "rotated_180": False,
+                    "model": "primary" if i % 2 == 0 else "fallback",
+                    "chars": chars,
+                    "words": words,
+                }
+            )
+        if indices:
+            boxes = [lines[i]["quad"] for i in indices]
+            bbox = [
+                min(q[0][0] for q in boxes),
+                min(q[0][1] for q in boxes),
+                max(q[2][0] for q in boxes),
+                max(q[2][1] for q in boxes),
+            ]
+        else:
+            bbox = [left, 20, left + 1, 21]
+        block_dicts.append({"bbox": bbox, "lines": indices})
+    return {
+        "width": width,
+        "height": height,
+        "angle": 0.25,
+        "deskewed": False,
+        "lines": lines,
+        "blocks": block_dicts,
+        "timings": {
+            "preprocess": 1.5,
+            "detect": 20.25,
+            "postprocess": 2.0,
+            "crop": 1.0,
+            "classify": 0.0,
+            "recognize": 40.5,
+            "decode": 0.75,
+            "layout": 0.25,
+            "total": 66.25,
+        },
+        "models": {
+            "det": "ppocrv6-small-det.onnx",
+            "rec": "ppocrv6-small-rec.onnx",
+            "cls": None,
+            "fallback": None,
+        },
+    }
+
+
+@pytest.fixture
+def page_dict() -> Callable[..., dict]:
+    """The factory `make_page_dict`: a pipeline-shaped page dict for given line texts."""
+    return make_page_dict

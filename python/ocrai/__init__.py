@@ -14,9 +14,12 @@ except ImportError as exc:  # pragma: no cover - only reached by a broken instal
 
 from ._info import build_info
 from .errors import (
+    ImageError,
+    ImageTooLargeError,
     InferenceError,
     ModelError,
     OcrError,
+    PageIndexError,
     ResourcesReleasedError,
     RuntimeLoadError,
 )
@@ -24,9 +27,12 @@ from .errors import (
 __version__: str = _core.__version__
 
 __all__ = [
+    "ImageError",
+    "ImageTooLargeError",
     "InferenceError",
     "ModelError",
     "OcrError",
+    "PageIndexError",
     "ResourcesReleasedError",
     "RuntimeLoadError",
     "__version__",

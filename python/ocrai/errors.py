@@ -9,9 +9,12 @@ these classes in one place (``cpp/bindings/register_errors.cpp``).
 from __future__ import annotations
 
 __all__ = [
+    "ImageError",
+    "ImageTooLargeError",
     "InferenceError",
     "ModelError",
     "OcrError",
+    "PageIndexError",
     "ResourcesReleasedError",
     "RuntimeLoadError",
 ]
@@ -35,3 +38,17 @@ class InferenceError(OcrError, RuntimeError):
 
 class ResourcesReleasedError(OcrError, RuntimeError):
     """The engine's native resources were released by ``free_resources()``; create a new one."""
+
+
+class ImageError(OcrError, ValueError):
+    """An image input cannot be used: an unknown format, truncated or corrupt data, zero
+    size, an unsupported pixel mode or value range. The message names the source."""
+
+
+class ImageTooLargeError(ImageError):
+    """The image has more pixels than the configured limit (``max_pixels`` or the
+    ``OCRAI_MAX_PIXELS`` environment variable); raised from the header, before decoding."""
+
+
+class PageIndexError(ImageError, IndexError):
+    """The requested page does not exist in a multi-page input (TIFF, PDF)."""

@@ -1,0 +1,338 @@
+"""Accuracy harness: character error rate (CER) of ocrai on labelled image sets.
+
+Reads folders laid out like ``../shared/data`` (a ``manifest.jsonl`` per folder, one JSON
+object a line: ``image``, ``text``, ``level`` "page" or "line", ``lang``, and for SROIE
+``lines`` with a quad per text line) and prints the CER of each set:
+
+- line-level sets (``level == "line"``): each image is one text line, recognised with
+  ``detect=False``;
+- sets with ``lines`` (SROIE): each line cropped by its ground-truth quad (rectified),
+  recognised with ``detect=False`` and compared case-insensitively, the first 1500 lines
+  (``--max-lines``), as the peers were measured in ``notes/peers.md``;
+- page-level sets: the whole page recognised, its text compared in reading order;
+- ``--rendered``: pages rendered by ``ocrai.testing`` in every language it has text for
+  (English, French, Portuguese, Czech, Japanese, Traditional Chinese), one set each.
+
+CER = Levenshtein distance / ground-truth length, summed over the set, after collapsing
+runs of whitespace to one space (for Japanese and Chinese, removing all whitespace).
+
+Usage::
+
+    python benchmarks/accuracy.py /work/shared/data/uw3-lines /work/shared/data/sroie \\
+        /work/shared/data/tesseract --rendered [--pack small|tiny] [--fast] [--threads N]
+
+The data stays where it is: paths are arguments. ``bench_accuracy.py`` runs the same sets
+under pytest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+CJK_LANGS = frozenset({"ja", "zh", "zh-hans", "zh-hant", "ko"})
+SROIE_MAX_LINES = 1500
+_SPACES = re.compile(r"\s+")
+
+
+# ------------------------------------------------------------------------------ scoring
+
+
+def normalize(text: str, lang: str = "en", *, casefold: bool = False) -> str:
+    """Whitespace runs -> one space (CJK: removed), ends stripped; optionally lower case."""
+    text = _SPACES.sub("" if lang in CJK_LANGS else " ", text).strip()
+    return text.lower() if casefold else text
+
+
+def levenshtein(a: str, b: str) -> int:
+    """Edit distance (insertions, deletions, substitutions of one character each).
+
+    One numpy pass per character of `a`: with t[j] = min(above + 1, diagonal + cost), the
+    row is D[j] = min over k <= j of t[k] + (j - k) = j + cummin(t[k] - k)."""
+    if len(a) < len(b):
+        a, b = b, a
+    if not b:
+        return len(a)
+    codes_b = np.frombuffer(b.encode("utf-32-le"), dtype=np.uint32)
+    steps = np.arange(len(b) + 1, dtype=np.int64)
+    row = steps.copy()
+    for i, ch in enumerate(a, start=1):
+        cost = (codes_b != ord(ch)).astype(np.int64)
+        t = np.empty_like(row)
+        t[0] = i
+        t[1:] = np.minimum(row[1:] + 1, row[:-1] + cost)
+        row = np.minimum.accumulate(t - steps) + steps
+    return int(row[-1])
+
+
+@dataclass
+class SetResult:
+    """Errors and timings of one set."""
+
+    name: str
+    kind: str
+    items: int = 0
+    chars: int = 0
+    errors: int = 0
+    seconds: list[float] = field(default_factory=list)
+    worst: list[tuple[float, str, str, str]] = field(default_factory=list)
+
+    @property
+    def cer(self) -> float:
+        return self.errors / self.chars if self.chars else 0.0
+
+    def add(self, label: str, truth: str, read: str, seconds: float) -> None:
+        distance = levenshtein(truth, read)
+        self.items += 1
+        self.chars += len(truth)
+        self.errors += distance
+        self.seconds.append(seconds)
+        self.worst.append((distance / max(len(truth), 1), label, truth, read))
+        self.worst.sort(reverse=True)
+        del self.worst[5:]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "set": self.name,
+            "kind": self.kind,
+            "items": self.items,
+            "chars": self.chars,
+            "errors": self.errors,
+            "cer": self.cer,
+            "median_ms": 1000 * statistics.median(self.seconds) if self.seconds else 0.0,
+        }
+
+
+# ------------------------------------------------------------------------------ sets
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One thing to read: an image, its ground truth, how to read and compare it."""
+
+    label: str
+    image: np.ndarray
+    truth: str
+    lang: str
+    detect: bool
+    casefold: bool = False
+
+
+def read_manifest(folder: Path) -> list[dict[str, Any]]:
+    manifest = folder / "manifest.jsonl"
+    if not manifest.is_file():
+        msg = f"{folder}: no manifest.jsonl"
+        raise FileNotFoundError(msg)
+    with manifest.open(encoding="utf-8") as file:
+        return [json.loads(line) for line in file if line.strip()]
+
+
+def crop_quad(image: Image.Image, quad: Sequence[Sequence[float]]) -> np.ndarray:
+    """The quad (clockwise from top-left) rectified to an upright RGB rectangle."""
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = (tuple(map(float, p)) for p in quad)
+    width = round(max(np.hypot(x1 - x0, y1 - y0), np.hypot(x2 - x3, y2 - y3)))
+    height = round(max(np.hypot(x3 - x0, y3 - y0), np.hypot(x2 - x1, y2 - y1)))
+    rectified = image.transform(
+        (max(width, 1), max(height, 1)),
+        Image.Transform.QUAD,
+        (x0, y0, x3, y3, x2, y2, x1, y1),  # upper left, lower left, lower right, upper right
+        resample=Image.Resampling.BILINEAR,
+    )
+    return np.asarray(rectified.convert("RGB")).copy()
+
+
+def set_kind(rows: Sequence[dict[str, Any]]) -> str:
+    if rows and all("lines" in row for row in rows):
+        return "cropped-lines"
+    if rows and all(row.get("level") == "line" for row in rows):
+        return "lines"
+    return "pages"
+
+
+def folder_samples(folder: Path, *, max_lines: int = SROIE_MAX_LINES) -> Iterator[Sample]:
+    """The samples of a manifest folder, in manifest order (see the module docstring)."""
+    rows = read_manifest(folder)
+    kind = set_kind(rows)
+    taken = 0
+    for row in rows:
+        lang = str(row.get("lang", "en"))
+        path = folder / row["image"]
+        if kind == "cropped-lines":
+            with Image.open(path) as opened:
+                image = opened.convert("RGB")
+            for k, line in enumerate(row["lines"]):
+                if taken >= max_lines:
+                    return
+                taken += 1
+                yield Sample(
+                    f"{row['image']}#{k}",
+                    crop_quad(image, line["quad"]),
+                    line["text"],
+                    lang,
+                    detect=False,
+                    casefold=True,
+                )
+        else:
+            from ocrai.io import load_image
+
+            yield Sample(
+                row["image"],
+                load_image(path).array,
+                row["text"],
+                lang,
+                detect=kind == "pages",
+            )
+
+
+def rendered_samples(lang: str) -> Iterator[Sample]:
+    """A rendered page of `lang` (ocrai.testing), lightly noisy, as a page-level set."""
+    from ocrai.testing import SAMPLE_TEXT, render_page
+
+    page = render_page(SAMPLE_TEXT[lang], lang=lang, font_size=36, noise=4.0, seed=7)
+    yield Sample(f"rendered-{lang}", page.image, page.text, lang, detect=True)
+
+
+def rendered_langs() -> list[str]:
+    from ocrai.testing import SAMPLE_TEXT
+
+    return list(SAMPLE_TEXT)
+
+
+# ------------------------------------------------------------------------------ running
+
+
+def run_set(
+    name: str,
+    kind: str,
+    samples: Iterator[Sample],
+    read: Callable[[Sample], str],
+) -> SetResult:
+    """Reads every sample with `read` (image -> text) and scores it."""
+    result = SetResult(name, kind)
+    for sample in samples:
+        start = time.perf_counter()
+        text = read(sample)
+        elapsed = time.perf_counter() - start
+        truth = normalize(sample.truth, sample.lang, casefold=sample.casefold)
+        result.add(
+            sample.label, truth, normalize(text, sample.lang, casefold=sample.casefold), elapsed
+        )
+    return result
+
+
+def engine_reader(engine: Any) -> Callable[[Sample], str]:
+    """`read` for `run_set` from an ``ocrai.OcrAI``."""
+
+    def read(sample: Sample) -> str:
+        page = engine.recognize(sample.image, detect=sample.detect)
+        return str(page.text)
+
+    return read
+
+
+def make_engine(pack: str = "small", *, fast: bool = False, threads: int | None = None) -> Any:
+    from ocrai import OcrAI
+
+    full = pack if pack.startswith("ppocr") else f"ppocrv6-{pack}"
+    return OcrAI(pack=full, fast=fast, threads=threads)
+
+
+def evaluate(
+    folders: Sequence[Path],
+    *,
+    rendered: bool,
+    engine: Any,
+    max_lines: int = SROIE_MAX_LINES,
+) -> list[SetResult]:
+    read = engine_reader(engine)
+    results = []
+    for folder in folders:
+        kind = set_kind(read_manifest(folder))
+        results.append(
+            run_set(folder.name, kind, folder_samples(folder, max_lines=max_lines), read)
+        )
+    if rendered:
+        for lang in rendered_langs():
+            results.append(run_set(f"rendered-{lang}", "pages", rendered_samples(lang), read))
+    return results
+
+
+def format_table(results: Sequence[SetResult]) -> str:
+    rows = [("set", "kind", "items", "chars", "CER %", "median ms")]
+    for r in results:
+        d = r.as_dict()
+        rows.append(
+            (
+                r.name,
+                r.kind,
+                str(r.items),
+                str(r.chars),
+                f"{100 * r.cer:.2f}",
+                f"{d['median_ms']:.0f}",
+            )
+        )
+    widths = [max(len(row[k]) for row in rows) for k in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(
+            cell.ljust(w) if k < 2 else cell.rjust(w)
+            for k, (cell, w) in enumerate(zip(row, widths, strict=True))
+        )
+        for row in rows
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("folders", nargs="*", type=Path, help="folders with a manifest.jsonl")
+    parser.add_argument("--rendered", action="store_true", help="add rendered pages (6 languages)")
+    parser.add_argument("--pack", default="small", help="model pack: small or tiny (small)")
+    parser.add_argument("--fast", action="store_true", help="the engine's fast mode")
+    parser.add_argument("--threads", type=int, default=None, help="engine threads")
+    parser.add_argument(
+        "--max-lines",
+        type=int,
+        default=SROIE_MAX_LINES,
+        help="cropped-line sets: lines read (1500)",
+    )
+    parser.add_argument("--json", type=Path, help="also write the results as JSON here")
+    parser.add_argument("--worst", action="store_true", help="print the worst samples of each set")
+    args = parser.parse_args(argv)
+    if not args.folders and not args.rendered:
+        parser.error("give at least one folder or --rendered")
+    engine = make_engine(args.pack, fast=args.fast, threads=args.threads)
+    try:
+        engine.warmup()
+        results = evaluate(
+            args.folders, rendered=args.rendered, engine=engine, max_lines=args.max_lines
+        )
+    finally:
+        engine.free_resources()
+    mode = f"pack {args.pack}{' fast' if args.fast else ''}, threads {engine.threads}"
+    print(f"ocrai accuracy ({mode})")
+    print(format_table(results))
+    if args.worst:
+        for r in results:
+            for score, label, truth, text in r.worst:
+                print(
+                    f"{r.name} {label} CER {100 * score:.1f}%\n  truth: {truth!r}\n  read:  {text!r}"
+                )
+    if args.json:
+        args.json.write_text(json.dumps([r.as_dict() for r in results], indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""Exporters: one page or a sequence of pages (a multi-page document) to text, JSON
+(the versioned ``ocrai.result/1`` schema, read back by ``from_json``), hOCR, ALTO 4 XML
+and Tesseract-style TSV. Each returns a ``str``; pages keep the order given.
+
+``FORMATS`` maps the command line's format names to (exporter, file extension)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from ocrai.results import Page
+
+from ._alto import ALTO_NAMESPACE, to_alto
+from ._hocr import XHTML_NAMESPACE, to_hocr
+from ._json import SCHEMA_ID, from_json, json_schema, to_json
+from ._text import to_text
+from ._tsv import TSV_COLUMNS, to_tsv
+
+__all__ = [
+    "ALTO_NAMESPACE",
+    "FORMATS",
+    "SCHEMA_ID",
+    "TSV_COLUMNS",
+    "XHTML_NAMESPACE",
+    "Exporter",
+    "from_json",
+    "json_schema",
+    "to_alto",
+    "to_hocr",
+    "to_json",
+    "to_text",
+    "to_tsv",
+]
+
+Exporter = Callable[[Page | Iterable[Page]], str]
+
+FORMATS: dict[str, tuple[Exporter, str]] = {
+    "txt": (to_text, ".txt"),
+    "json": (to_json, ".json"),
+    "hocr": (to_hocr, ".hocr"),
+    "alto": (to_alto, ".xml"),
+    "tsv": (to_tsv, ".tsv"),
+}
