@@ -3,6 +3,7 @@
 // it is made of (DB post-processing, dictionaries, CTC decoding, layout), exposed so that the
 // tests can check each one exactly.
 #include <climits>
+#include <thread>
 #include <cmath>
 #include <memory>
 #include <mutex>
@@ -14,6 +15,7 @@
 #include "ocrai/ctc.h"
 #include "ocrai/detect.h"
 #include "ocrai/layout.h"
+#include "ocrai/parallel.h"
 #include "ocrai/pipeline.h"
 #include "ocrai/runtime.h"
 
@@ -359,6 +361,39 @@ the page dict: lines and words in reading order, blocks, timings, models.)pbdoc"
 calls raise ValueError("the pipeline is closed").)pbdoc")
       .def_property_readonly("closed", &PyPipeline::closed)
       .def_property_readonly("threads", &PyPipeline::threads);
+
+  m.def(
+      "_thread_pool_check",
+      [](int threads, std::int64_t count, std::int64_t grain, std::int64_t fail_at, int callers) {
+        std::vector<std::int64_t> hits(static_cast<std::size_t>(std::max<std::int64_t>(count, 0)));
+        std::vector<std::string> errors(static_cast<std::size_t>(std::max(callers, 1)));
+        {
+          py::gil_scoped_release nogil;  // plain C++ threads over the vectors above
+          ThreadPool pool(threads);
+          auto call = [&](int caller) {
+            try {
+              pool.parallel_for(0, count, grain, [&](std::int64_t lo, std::int64_t hi) {
+                for (std::int64_t i = lo; i < hi; ++i) {
+                  if (i == fail_at) throw std::invalid_argument("item " + std::to_string(i));
+                  __atomic_add_fetch(&hits[static_cast<std::size_t>(i)], 1, __ATOMIC_RELAXED);
+                }
+              });
+            } catch (const std::invalid_argument& e) {
+              errors[static_cast<std::size_t>(caller)] = e.what();
+            }
+          };
+          std::vector<std::thread> others;
+          for (int c = 1; c < callers; ++c) others.emplace_back(call, c);
+          call(0);
+          for (auto& t : others) t.join();
+        }
+        return py::make_tuple(hits, errors);
+      },
+      py::arg("threads"), py::arg("count"), py::arg("grain"), py::arg("fail_at") = -1,
+      py::arg("callers") = 1,
+      R"pbdoc(Test-only: `callers` threads each run parallel_for over [0, count) with `grain`
+on one ThreadPool(threads), counting visits per item (an item visited by every caller reads
+`callers`); item `fail_at` throws. Returns (visits, each caller's error message or "").)pbdoc");
 
   // --- building blocks -------------------------------------------------------------------
   m.def(

@@ -93,6 +93,13 @@ class Pipeline:
     @property
     def threads(self) -> int: ...
 
+def _thread_pool_check(
+    threads: int, count: int, grain: int, fail_at: int = -1, callers: int = 1
+) -> tuple[list[int], list[str]]:
+    """Test-only: `callers` threads each run parallel_for over [0, count) with `grain` on
+    one ThreadPool(threads), counting visits per item (an item visited by every caller reads
+    `callers`); item `fail_at` throws. Returns (visits, each caller's error message or "")."""
+
 class _CtcResult(TypedDict):
     text: str
     confidence: float
