@@ -25,6 +25,7 @@ void register_deskew(py::module_& kernels);
 void register_geometry(py::module_& kernels);
 void register_tensor(py::module_& kernels);
 void register_runtime(py::module_& ort);
+void register_pipeline(py::module_& pipeline);
 
 /// Borrows a uint8 numpy array of shape (H, W) or (H, W, C), C in {1, 3, 4}, as an ImageView.
 /// Pixels must be interleaved (contiguous within each row); rows may have any positive

@@ -35,4 +35,6 @@ PYBIND11_MODULE(_core, m) {
   ocrai::bindings::register_tensor(kernels);
   py::module_ ort = m.def_submodule("ort", "ONNX Runtime: the process-wide runtime and sessions");
   ocrai::bindings::register_runtime(ort);
+  py::module_ pipeline = m.def_submodule("pipeline", "The end-to-end OCR pipeline and its parts");
+  ocrai::bindings::register_pipeline(pipeline);
 }

@@ -31,3 +31,4 @@ def _set_simd_targets(targets: list[str]) -> str:
 
 from . import kernels as kernels
 from . import ort as ort
+from . import pipeline as pipeline

@@ -1,0 +1,405 @@
+"""End-to-end latency, 2 threads: ocrai beside the OCR peers it finds installed, on the same
+decoded images in one run (a dense rendered page of 40 lines and a 1000x300 line).
+
+ocrai runs through ``_core.pipeline.Pipeline`` directly. Peers (none is a dependency of ocrai;
+``pip install --group pyproject.toml:peers`` puts them in a development environment):
+
+- rapidocr 3.10 with PP-OCRv6 small, its line classifier off, 2 intra-op threads;
+- rapidocr-ng 5.0.0a5 (native engine, PP-OCRv6 small from rapidocr 3.10's files and the
+  dictionary in the recogniser's metadata). It installs as the module ``rapidocr`` too, so
+  beside rapidocr 3.10 it lives in its own folder: ``pip install --no-deps --target DIR
+  rapidocr-ng==5.0.0a5`` and ``OCRAI_PEER_RAPIDOCR_NG=DIR``;
+- tesserocr over Debian's tesseract-ocr and its English data (one thread).
+
+With ``OCRAI_BENCH_INT8_REC`` naming a recogniser made by ``scripts/quantize_rec.py``, an
+``ocrai-int8`` variant (the small pack with that recogniser) runs too.
+
+Each benchmark checks what it read against the ground truth. Ratios (peer median / ocrai
+median) go into ``extra_info`` and a summary at the end of the module.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from ocrai import _core, _runtime, testing
+
+THREADS = 2
+PACKS = Path(_core.__file__).parent / "packs"
+PAGE_ROUNDS = 5
+LINE_ROUNDS = 10
+MEDIANS: dict[tuple[str, str], float] = {}
+CERS: dict[tuple[str, str], float] = {}
+LINE_TEXT = "Invoice 2026-114 for the spring delivery, paid on May 3"
+
+
+# --- images ----------------------------------------------------------------------------------
+
+
+def dense_page(lines: int = 40, font_size: int = 30, width: int = 1700) -> testing.RenderedPage:
+    """An A4-ish page (1700 x 2160) of 40 full-width English lines."""
+    from PIL import ImageFont
+
+    path, index = testing.font_path("en")
+    font = ImageFont.truetype(str(path), font_size, index=index)
+    words = " ".join(testing.SAMPLE_TEXT["en"] * 20).split()
+    text_lines: list[str] = []
+    current = ""
+    k = 0
+    while len(text_lines) < lines:
+        candidate = f"{current} {words[k % len(words)]}".strip()
+        if font.getlength(candidate) > width - 160:
+            text_lines.append(current)
+            current = words[k % len(words)]
+        else:
+            current = candidate
+        k += 1
+    return testing.render_page(
+        text_lines, font_size=font_size, line_spacing=1.7, width=width, noise=3.0
+    )
+
+
+def single_line() -> np.ndarray:
+    """A 1000x300 image holding one line of text."""
+    from PIL import ImageFont
+
+    path, index = testing.font_path("en")
+    size = 80
+    while ImageFont.truetype(str(path), size, index=index).getlength(LINE_TEXT) > 920:
+        size -= 2
+    line = testing.render_page([LINE_TEXT], font_size=size, margin=40, width=1000).image
+    image = np.full((300, 1000, 3), 250, np.uint8)
+    top = (300 - line.shape[0]) // 2
+    image[top : top + line.shape[0]] = line
+    return image
+
+
+@pytest.fixture(scope="module")
+def page() -> testing.RenderedPage:
+    return dense_page()
+
+
+@pytest.fixture(scope="module")
+def line() -> np.ndarray:
+    return single_line()
+
+
+# --- scoring and reporting -------------------------------------------------------------------
+
+
+def levenshtein(a: str, b: str) -> int:
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def cer(got: str, truth: str) -> float:
+    got, truth = " ".join(got.split()), " ".join(truth.split())
+    return levenshtein(got, truth) / len(truth)
+
+
+def measure(
+    benchmark: Any, group: str, name: str, fn: Callable[[], str], truth: str, rounds: int
+) -> float:
+    """Times `fn` (one warm-up call first), records its median and CER, returns the CER."""
+    text = benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=1)
+    score = cer(text, truth)
+    CERS[(group, name)] = score
+    benchmark.extra_info.update(
+        {"cer": round(score, 5), "threads": THREADS, "simd": _core.simd_info()["selected"]}
+    )
+    stats = getattr(benchmark, "stats", None)
+    if stats is not None:  # absent with --benchmark-disable
+        MEDIANS[(group, name)] = stats.stats.median
+    return score
+
+
+@pytest.fixture(scope="module", autouse=True)
+def summary(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or not MEDIANS:
+        return
+    reporter.write_sep("-", f"pipeline latency, {THREADS} threads: median, CER, speedups")
+    for (group, name), median in MEDIANS.items():
+        line = f"{group:14s} {name:14s} {median:8.3f} s  CER {CERS[(group, name)]:.4f}"
+        if name.startswith("ocrai"):
+            line += "  " + "  ".join(
+                f"{peer}/{name} {m / median:.2f}x"
+                for (g, peer), m in MEDIANS.items()
+                if g == group and not peer.startswith("ocrai")
+            )
+        reporter.write_line(line)
+
+
+# --- ocrai -----------------------------------------------------------------------------------
+
+
+def pack(name: str) -> dict[str, str]:
+    base = PACKS / name
+    return {
+        "det_model": str(base / f"{name}-det.onnx"),
+        "rec_model": str(base / f"{name}-rec.onnx"),
+        "rec_dict": str(base / f"{name}-dict.txt"),
+    }
+
+
+@pytest.fixture(scope="module")
+def ocrai_small() -> Iterator[_core.pipeline.Pipeline]:
+    _runtime.load()
+    p = _core.pipeline.Pipeline(**pack("ppocrv6-small"), threads=THREADS)
+    p.warmup()
+    yield p
+    p.close()
+
+
+@pytest.fixture(scope="module")
+def ocrai_fast() -> Iterator[_core.pipeline.Pipeline]:
+    _runtime.load()
+    small = pack("ppocrv6-small")
+    p = _core.pipeline.Pipeline(
+        **pack("ppocrv6-tiny"),
+        fallback_rec_model=small["rec_model"],
+        fallback_rec_dict=small["rec_dict"],
+        threads=THREADS,
+    )
+    p.warmup()
+    yield p
+    p.close()
+
+
+@pytest.fixture(scope="module")
+def ocrai_int8() -> Iterator[_core.pipeline.Pipeline]:
+    path = os.environ.get("OCRAI_BENCH_INT8_REC")
+    if not path:
+        pytest.skip("OCRAI_BENCH_INT8_REC names no int8 recogniser")
+    _runtime.load()
+    p = _core.pipeline.Pipeline(**{**pack("ppocrv6-small"), "rec_model": path}, threads=THREADS)
+    p.warmup()
+    yield p
+    p.close()
+
+
+def ocrai_reader(pipeline: _core.pipeline.Pipeline, image: np.ndarray) -> Callable[[], str]:
+    return lambda: "\n".join(line["text"] for line in pipeline.run(image)["lines"])
+
+
+# --- peers -----------------------------------------------------------------------------------
+
+
+def rapidocr_310() -> Any:
+    rapidocr = pytest.importorskip("rapidocr")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        installed = version("rapidocr")
+    except PackageNotFoundError:
+        pytest.skip("the module rapidocr is not rapidocr 3.10")
+    if not installed.startswith("3.10"):
+        pytest.skip(f"rapidocr {installed} installed, the baseline is 3.10")
+    return rapidocr
+
+
+@pytest.fixture(scope="module")
+def rapidocr_engine() -> Any:
+    rapidocr = rapidocr_310()
+    pytest.importorskip("onnxruntime")
+    return rapidocr.RapidOCR(
+        params={
+            "Global.use_cls": False,
+            "Global.log_level": "error",
+            "EngineConfig.onnxruntime.intra_op_num_threads": THREADS,
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+        }
+    )
+
+
+def load_rapidocr_ng() -> Any:
+    """rapidocr-ng's package (import name `rapidocr`) under the name rapidocr_ng."""
+    folder = os.environ.get("OCRAI_PEER_RAPIDOCR_NG")
+    if not folder:
+        pytest.skip("rapidocr-ng: set OCRAI_PEER_RAPIDOCR_NG to its pip --target folder")
+    root = Path(folder) / "rapidocr"
+    if "rapidocr_ng" in sys.modules:
+        return sys.modules["rapidocr_ng"]
+    spec = importlib.util.spec_from_file_location(
+        "rapidocr_ng", root / "__init__.py", submodule_search_locations=[str(root)]
+    )
+    if spec is None or spec.loader is None or not (root / "_native.py").is_file():
+        pytest.skip(f"no rapidocr-ng package in {folder}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["rapidocr_ng"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def rapidocr_ng_engine(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    models = Path(rapidocr_310().__file__).parent / "models"  # the same PP-OCRv6 small files
+    ng = load_rapidocr_ng()
+    _runtime.load()
+    rec = models / "PP-OCRv6_rec_small.onnx"
+    keys = tmp_path_factory.mktemp("rapidocr-ng") / "ppocrv6_small_dict.txt"
+    keys.write_text(_core.ort.Session(str(rec)).metadata["character"], encoding="utf-8")
+    return ng.RapidOCR(
+        params={
+            "Global.use_cls": False,
+            "Global.log_level": "error",
+            "Det.model_path": str(models / "PP-OCRv6_det_small.onnx"),
+            "Rec.model_path": str(rec),
+            "Rec.rec_keys_path": str(keys),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def tesseract() -> Iterator[tuple[Any, Any]]:
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    tesserocr = pytest.importorskip("tesserocr")
+    tessdata = next(
+        (
+            p
+            for p in Path("/usr/share/tesseract-ocr").glob("*/tessdata")
+            if (p / "eng.traineddata").is_file()
+        ),
+        None,
+    )
+    if tessdata is None:
+        pytest.skip("Debian's tesseract-ocr-eng is not installed")
+    api = tesserocr.PyTessBaseAPI(path=f"{tessdata}/", lang="eng")
+    yield tesserocr, api
+    api.End()
+
+
+def rapid_reader(engine: Any, image: np.ndarray) -> Callable[[], str]:
+    bgr = np.ascontiguousarray(image[:, :, ::-1])
+    return lambda: "\n".join(engine(bgr).txts or ())
+
+
+def tesseract_reader(tess: tuple[Any, Any], image: np.ndarray, mode: str) -> Callable[[], str]:
+    from PIL import Image
+
+    tesserocr, api = tess
+    pil = Image.fromarray(image)
+
+    def read() -> str:
+        api.SetPageSegMode(getattr(tesserocr.PSM, mode))
+        api.SetImage(pil)
+        text: str = api.GetUTF8Text()
+        return text
+
+    return read
+
+
+# --- the page ---------------------------------------------------------------------------------
+# Peers first: each ocrai benchmark then reports its ratio against them in the same run.
+
+
+@pytest.mark.benchmark(group="pipeline-page")
+def test_rapidocr_page(benchmark: Any, rapidocr_engine: Any, page: testing.RenderedPage) -> None:
+    reader = rapid_reader(rapidocr_engine, page.image)
+    assert measure(benchmark, "pipeline-page", "rapidocr-3.10", reader, page.text, 3) < 0.02
+
+
+@pytest.mark.benchmark(group="pipeline-page")
+def test_rapidocr_ng_page(
+    benchmark: Any, rapidocr_ng_engine: Any, page: testing.RenderedPage
+) -> None:
+    reader = rapid_reader(rapidocr_ng_engine, page.image)
+    # It joins and splits lines its own way: compare the words.
+    assert measure(benchmark, "pipeline-page", "rapidocr-ng", reader, page.text, 3) < 0.05
+
+
+@pytest.mark.benchmark(group="pipeline-page")
+def test_tesserocr_page(benchmark: Any, tesseract: Any, page: testing.RenderedPage) -> None:
+    reader = tesseract_reader(tesseract, page.image, "AUTO")
+    assert measure(benchmark, "pipeline-page", "tesserocr", reader, page.text, 3) < 0.05
+
+
+@pytest.mark.benchmark(group="pipeline-page")
+def test_ocrai_page(
+    benchmark: Any, facts: dict[str, Any], ocrai_small: Any, page: testing.RenderedPage
+) -> None:
+    reader = ocrai_reader(ocrai_small, page.image)
+    assert measure(benchmark, "pipeline-page", "ocrai", reader, page.text, PAGE_ROUNDS) < 0.005
+    record_ratios(benchmark, "pipeline-page", "ocrai")
+
+
+@pytest.mark.benchmark(group="pipeline-page")
+def test_ocrai_fast_page(
+    benchmark: Any, facts: dict[str, Any], ocrai_fast: Any, page: testing.RenderedPage
+) -> None:
+    reader = ocrai_reader(ocrai_fast, page.image)
+    score = measure(benchmark, "pipeline-page", "ocrai-fast", reader, page.text, PAGE_ROUNDS)
+    assert score < 0.005
+    record_ratios(benchmark, "pipeline-page", "ocrai-fast")
+
+
+@pytest.mark.benchmark(group="pipeline-page")
+def test_ocrai_int8_page(
+    benchmark: Any, facts: dict[str, Any], ocrai_int8: Any, page: testing.RenderedPage
+) -> None:
+    reader = ocrai_reader(ocrai_int8, page.image)
+    score = measure(benchmark, "pipeline-page", "ocrai-int8", reader, page.text, PAGE_ROUNDS)
+    assert score < 0.005
+    record_ratios(benchmark, "pipeline-page", "ocrai-int8")
+
+
+# --- the line ---------------------------------------------------------------------------------
+
+
+@pytest.mark.benchmark(group="pipeline-line")
+def test_rapidocr_line(benchmark: Any, rapidocr_engine: Any, line: np.ndarray) -> None:
+    reader = rapid_reader(rapidocr_engine, line)
+    assert measure(benchmark, "pipeline-line", "rapidocr-3.10", reader, LINE_TEXT, 5) < 0.02
+
+
+@pytest.mark.benchmark(group="pipeline-line")
+def test_rapidocr_ng_line(benchmark: Any, rapidocr_ng_engine: Any, line: np.ndarray) -> None:
+    reader = rapid_reader(rapidocr_ng_engine, line)
+    assert measure(benchmark, "pipeline-line", "rapidocr-ng", reader, LINE_TEXT, 5) < 0.02
+
+
+@pytest.mark.benchmark(group="pipeline-line")
+def test_tesserocr_line(benchmark: Any, tesseract: Any, line: np.ndarray) -> None:
+    reader = tesseract_reader(tesseract, line, "SINGLE_LINE")
+    assert measure(benchmark, "pipeline-line", "tesserocr", reader, LINE_TEXT, LINE_ROUNDS) < 0.05
+
+
+@pytest.mark.benchmark(group="pipeline-line")
+def test_ocrai_line(
+    benchmark: Any, facts: dict[str, Any], ocrai_small: Any, line: np.ndarray
+) -> None:
+    reader = ocrai_reader(ocrai_small, line)
+    assert measure(benchmark, "pipeline-line", "ocrai", reader, LINE_TEXT, LINE_ROUNDS) == 0
+    record_ratios(benchmark, "pipeline-line", "ocrai")
+
+
+@pytest.mark.benchmark(group="pipeline-line")
+def test_ocrai_int8_line(
+    benchmark: Any, facts: dict[str, Any], ocrai_int8: Any, line: np.ndarray
+) -> None:
+    reader = ocrai_reader(ocrai_int8, line)
+    assert measure(benchmark, "pipeline-line", "ocrai-int8", reader, LINE_TEXT, LINE_ROUNDS) == 0
+    record_ratios(benchmark, "pipeline-line", "ocrai-int8")
+
+
+def record_ratios(benchmark: Any, group: str, name: str) -> None:
+    """Peer median / our median for every peer measured before us in this group."""
+    ours = MEDIANS.get((group, name))
+    if not ours:
+        return
+    for (g, peer), median in MEDIANS.items():
+        if g == group and not peer.startswith("ocrai"):
+            benchmark.extra_info[f"speedup_vs_{peer}"] = round(median / ours, 2)

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// The end-to-end OCR pipeline: one image in, lines and words in reading order out.
+///
+/// Ownership model: a `Pipeline` owns its model sessions (detector, recogniser, optional line
+/// classifier and fallback recogniser), their dictionaries and a thread pool, and keeps the
+/// ORT runtime alive through the sessions. It is complete after construction and immutable
+/// afterwards, so `run` may be called from several threads at once. A run's buffers (detector
+/// input, line crops, batch tensors) belong to that run and are freed when it returns.
+///
+/// Threads: one budget, `threads`, covers everything a run does: ORT's intra-op threads of
+/// each session (inter-op 1, no spinning: spinning made detection 1.7x slower on 2 cores)
+/// and the pool that crops lines and runs recognition batches side by side on one-thread
+/// sessions (leftover batches use a second session of the model with every thread). The
+/// stages never overlap within one run, so one run never exceeds the budget. Concurrent runs
+/// are not queued: measured on 2 cores, two or four threads sharing a pipeline got the same
+/// throughput as one thread running the pages in turn (3.04-3.08 s vs 3.16 s for six pages,
+/// 3-5 % more CPU), so a semaphore would only add latency.
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ocrai/color.h"
+#include "ocrai/ctc.h"
+#include "ocrai/detect.h"
+#include "ocrai/geometry.h"
+#include "ocrai/image.h"
+#include "ocrai/runtime.h"
+
+namespace ocrai {
+
+class ThreadPool;
+
+/// The model files of a pipeline; empty strings mean "none".
+struct PipelineModels {
+  std::string det_model;           ///< DB text detector (required)
+  std::string rec_model;           ///< CTC recogniser (required)
+  std::string rec_dict;            ///< its dictionary (required)
+  std::string cls_model;           ///< 0/180-degree line classifier
+  std::string fallback_rec_model;  ///< recogniser that re-reads lines the first one cannot
+  std::string fallback_rec_dict;   ///< its dictionary (required with fallback_rec_model)
+};
+
+/// Whether lines are checked for being upside down. A line the classifier finds upside down
+/// is read turned as well and the more confident reading is kept, so upright text stays
+/// upright; when most checked lines are upside down, the doubtful rest are tried turned too.
+enum class ClassifyMode {
+  kOff,   ///< never (the default)
+  kOn,    ///< every line goes through the classifier
+  kAuto,  ///< only lines read with confidence below kAutoClassifyBelow
+};
+
+/// Optional binarization before detection and recognition.
+enum class BinarizeMode { kNone, kOtsu, kSauvola };
+
+/// Boxes grow by this unclip ratio in the pipeline (the models ship with 1.4): the same
+/// readings on the rendered pages of every language, on tight line spacing and on the
+/// development pages, with recognition inputs 7 % narrower (a recogniser's cost is linear
+/// in width). Another PP-OCRv6 runtime uses 1.6 for these models too.
+inline constexpr float kPipelineUnclipRatio = 1.6f;
+
+/// DbOptions with the pipeline's defaults.
+inline DbOptions pipeline_db_options() {
+  DbOptions o;
+  o.unclip_ratio = kPipelineUnclipRatio;
+  return o;
+}
+
+/// Per-run options (A.1 of the team brief). `validate` checks them against a pipeline.
+struct RunOptions {
+  bool detect = true;       ///< false: the whole image is one text line
+  int det_max_side = 960;   ///< the detector input's long side is at most this (>= 32)
+  /// det_thresh, box_thresh, unclip_ratio. The pipeline unclips by kPipelineUnclipRatio
+  /// unless told otherwise.
+  DbOptions db = pipeline_db_options();
+  ClassifyMode classify = ClassifyMode::kOff;
+  bool deskew = false;      ///< estimate the page skew and read the page rotated upright
+  BinarizeMode binarize = BinarizeMode::kNone;  ///< read a black-and-white copy
+  int rec_batch = 8;        ///< most lines in one recognition batch
+  /// Lines read below this confidence go to the fallback recogniser; unset: the default
+  /// (kDefaultFallbackThreshold) when there is a fallback, none otherwise.
+  std::optional<float> fallback_threshold;
+  int top_k = 0;              ///< alternatives per character (0: none)
+  float min_confidence = 0;   ///< lines read below this are dropped
+};
+
+/// Fallback threshold used when a pipeline has a fallback recogniser and the run names none.
+/// A line goes to the fallback when its confidence is below the threshold, when one of its
+/// characters (spaces aside) is below kFallbackCharShare times the threshold, or when it
+/// holds a character from a Unicode block (128 code points) in which the fallback dictionary
+/// has symbols that the primary one lacks (e.g. Japanese read by a model without kana).
+inline constexpr float kDefaultFallbackThreshold = 0.9f;
+inline constexpr float kFallbackCharShare = 5.0f / 6.0f;
+/// A line also goes to the fallback when a character it did not read came this close
+/// (CtcLine::gap_doubt): on receipt lines, 1 % more re-reads caught a tenth of the tiny
+/// recogniser's extra errors.
+inline constexpr float kFallbackGapDoubt = 0.2f;
+/// With ClassifyMode::kAuto, lines read below this confidence are classified.
+inline constexpr float kAutoClassifyBelow = 0.9f;
+/// Lines the classifier finds more likely upside down than not are read turned as well, and
+/// the reading with the higher confidence is kept: the classifier alone flips upright lines
+/// (it cost a peer 16 % CER on clean pages), so it only proposes.
+inline constexpr float kClassifyThreshold = 0.5f;
+
+struct CharResult {
+  std::string text;
+  float confidence = 0;
+  float x0 = 0, x1 = 0;  ///< position along the line, fractions 0..1 of its length
+  std::vector<std::pair<std::string, float>> alternatives;
+};
+
+struct WordResult {
+  std::string text;
+  float confidence = 0;
+  Quad quad{};
+};
+
+struct LineResult {
+  std::string text;
+  float confidence = 0;  ///< mean character confidence; 0 when empty
+  Quad quad{};           ///< page coordinates, clockwise from the text's top-left
+  float det_score = 1;
+  int block = 0;
+  bool rotated_180 = false;
+  bool fallback = false;  ///< read by the fallback recogniser
+  std::vector<CharResult> chars;
+  std::vector<WordResult> words;
+};
+
+struct BlockResult {
+  float x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+  std::vector<int> lines;  ///< indices into PageResult::lines
+};
+
+/// Wall-clock milliseconds per stage. Stages that run on several threads at once (crop,
+/// recognize, decode) share their phase's wall time in proportion to their thread time.
+struct StageTimings {
+  double preprocess = 0, detect = 0, postprocess = 0, crop = 0, classify = 0, recognize = 0,
+         decode = 0, layout = 0, total = 0;
+};
+
+struct PageResult {
+  int width = 0, height = 0;
+  double angle = 0;       ///< skew in degrees, CCW positive, measured from the line boxes
+  bool deskewed = false;  ///< coordinates are in input-image space either way
+  std::vector<LineResult> lines;  ///< reading order
+  std::vector<BlockResult> blocks;
+  StageTimings timings;
+  std::string det_model, rec_model, cls_model, fallback_model;  ///< "" when not used
+};
+
+class Pipeline {
+ public:
+  /// Loads every model now. Throws ModelError naming the file when one is missing, corrupt or
+  /// does not have the inputs and outputs of its role, or when a dictionary does not match its
+  /// recogniser's class count (naming both); std::invalid_argument for threads < 1 or a
+  /// fallback model without a dictionary.
+  Pipeline(std::shared_ptr<OrtRuntime> runtime, const PipelineModels& models, int threads);
+  ~Pipeline();
+  Pipeline(const Pipeline&) = delete;
+  Pipeline& operator=(const Pipeline&) = delete;
+
+  /// Reads one image (1, 3 or 4 channels; `order` says which colour comes first). Thread-safe.
+  /// Throws std::invalid_argument for an empty image or options this pipeline cannot honour,
+  /// InferenceError when a model fails.
+  PageResult run(const ImageView& image, ColorOrder order, const RunOptions& options) const;
+
+  /// Runs every session once on a tiny input, so that the first real run is not slower.
+  void warmup() const;
+
+  /// Throws std::invalid_argument naming the option when `options` are out of range or need a
+  /// model this pipeline does not have.
+  void validate(const RunOptions& options) const;
+
+  int threads() const { return threads_; }
+  bool has_classifier() const { return cls_ != nullptr; }
+  bool has_fallback() const { return fallback_ != nullptr; }
+
+  struct Recognizer;
+  struct LineWork;
+
+ private:
+  void recognize(const Recognizer& rec, const std::vector<LineWork*>& lines, ColorOrder order,
+                 bool rotated, int batch, int top_k, StageTimings& t) const;
+  void classify(const std::vector<LineWork*>& lines, ColorOrder order, StageTimings& t) const;
+  bool fallback_expresses_better(const std::string& text) const;
+  std::vector<TextBox> detect_pass(const ImageView& image, ColorOrder order, double scale,
+                                   const DbOptions& db, StageTimings& t, DbStats* stats) const;
+
+  std::shared_ptr<OrtRuntime> runtime_;
+  int threads_ = 1;
+  std::unique_ptr<Session> det_;
+  std::unique_ptr<Recognizer> rec_;
+  std::unique_ptr<Session> cls_;
+  std::unique_ptr<Recognizer> fallback_;
+  std::unique_ptr<ThreadPool> pool_;
+  /// Blocks of 128 code points where the fallback dictionary has symbols the primary lacks.
+  std::vector<bool> fallback_blocks_;
+  std::string det_name_, cls_name_;
+};
+
+}  // namespace ocrai

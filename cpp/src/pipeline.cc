@@ -1,0 +1,758 @@
+// SPDX-License-Identifier: MIT
+#include "ocrai/pipeline.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <stdexcept>
+
+#include "ocrai/binarize.h"
+#include "ocrai/crop.h"
+#include "ocrai/deskew.h"
+#include "ocrai/errors.h"
+#include "ocrai/layout.h"
+#include "ocrai/parallel.h"
+#include "ocrai/resize.h"
+#include "ocrai/tensor.h"
+
+namespace ocrai {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double ms_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+/// Lines in one recognition batch are at least this fraction of the batch's widest line, so
+/// at most 15 % of a batch is padding (recognition cost is linear in the padded width).
+constexpr double kBatchWidthRatio = 0.97;
+/// A batch holds at most this many input columns in all (lines x padded width). On CPU a
+/// batch of one line costs no more per line than a batch of eight, while ORT's arena grows
+/// with the largest batch (a page in batches of 8 long lines peaked at 1.7 GB, one line at
+/// a time at 0.5 GB): long lines go alone, short ones share a run.
+constexpr long kBatchWidthBudget = 2400;
+/// Batch widths are multiples of the recogniser's step (8 input columns per CTC step).
+constexpr int kRecStep = 8;
+/// Widest recognition input; wider lines are squeezed to it.
+constexpr int kMaxRecWidth = 6400;
+/// A line at least this much taller than wide is vertical text: it is turned a quarter.
+constexpr double kVerticalRatio = 1.5;
+/// The classifier's input: lines resized to this width at most, padded to it.
+constexpr int kClsWidth = 192;
+constexpr int kClsBatch = 8;
+/// With deskew, pages whose skew estimate is less sure than this stay as they are.
+constexpr double kDeskewMinConfidence = 0.2;
+/// Images whose short side is at most this at full detector scale try half scale first.
+constexpr double kCoarseShortSide = 480;
+/// Coarse boxes stand only when their short side is at least this (coarse detector pixels),
+/// text about 11 pixels high there: comfortably above what the detector resolves.
+constexpr double kCoarseMinText = 16;
+
+std::string base_name(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+double edge(const Point& a, const Point& b) {
+  return std::hypot(static_cast<double>(b.x) - a.x, static_cast<double>(b.y) - a.y);
+}
+
+/// The axis-aligned box around `q`, as a quad; used when a detected quad degenerates after
+/// clipping to the page.
+Quad bounding_quad(const Quad& q) {
+  float x0 = q[0].x, x1 = q[0].x, y0 = q[0].y, y1 = q[0].y;
+  for (const Point& p : q) {
+    x0 = std::min(x0, p.x);
+    x1 = std::max(x1, p.x);
+    y0 = std::min(y0, p.y);
+    y1 = std::max(y1, p.y);
+  }
+  return {Point{x0, y0}, Point{x1, y0}, Point{x1, y1}, Point{x0, y1}};
+}
+
+bool usable(const Quad& q) {
+  try {
+    validate_quad(q, "quad");
+    return true;
+  } catch (const std::invalid_argument&) {
+    return false;
+  }
+}
+
+/// `src` turned by 180 degrees.
+Image rotated_180(const ImageView& src) {
+  Image out(src.width, src.height, src.channels);
+  const MutableImageView dst = out.mutable_view();
+  const int c = src.channels;
+  for (int y = 0; y < src.height; ++y) {
+    const std::uint8_t* s = src.row(src.height - 1 - y);
+    std::uint8_t* d = dst.row(y);
+    for (int x = 0; x < src.width; ++x) {
+      std::memcpy(d + static_cast<std::ptrdiff_t>(x) * c,
+                  s + static_cast<std::ptrdiff_t>(src.width - 1 - x) * c,
+                  static_cast<std::size_t>(c));
+    }
+  }
+  return out;
+}
+
+/// Decodes UTF-8 that the dictionaries produced (valid by construction) into code points.
+std::vector<std::uint32_t> code_points(const std::string& s) {
+  std::vector<std::uint32_t> cps;
+  for (std::size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    const std::size_t n = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : 4;
+    std::uint32_t cp = n == 1 ? b : n == 2 ? (b & 0x1Fu) : n == 3 ? (b & 0x0Fu) : (b & 0x07u);
+    for (std::size_t k = 1; k < n && i + k < s.size(); ++k) {
+      cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3Fu);
+    }
+    cps.push_back(cp);
+    i += n;
+  }
+  return cps;
+}
+
+Point lerp(const Point& a, const Point& b, double t) {
+  return {static_cast<float>(a.x + (static_cast<double>(b.x) - a.x) * t),
+          static_cast<float>(a.y + (static_cast<double>(b.y) - a.y) * t)};
+}
+
+/// Adds `ms` to a shared counter (thread time of parallel stages).
+void add_ms(std::atomic<double>& total, double ms) {
+  double cur = total.load(std::memory_order_relaxed);
+  while (!total.compare_exchange_weak(cur, cur + ms, std::memory_order_relaxed)) {
+  }
+}
+
+}  // namespace
+
+struct Pipeline::Recognizer {
+  Session session;  ///< one intra-op thread: batches run side by side on the pool
+  Dictionary dict;
+  std::string path;
+  int height = 48;
+  /// The same model with every thread of the budget, for batches that cannot be paired up
+  /// (a single line); null with a budget of one thread.
+  std::unique_ptr<Session> wide;
+};
+
+/// One text line on its way through the pipeline.
+struct Pipeline::LineWork {
+  Quad quad{};        ///< the crop quad: clockwise from the top-left of the text as cropped
+  float det_score = 1;
+  Image crop;         ///< height x width, the input image's channels
+  Image crop180;      ///< the crop turned, when it is tried upside down
+  float p180 = 0;     ///< the classifier's probability that the line is upside down
+  CtcLine read;       ///< the result kept so far
+  CtcLine candidate;  ///< the result of the latest pass
+  const Recognizer* by = nullptr;
+  bool rotated = false;
+  bool fallback = false;
+  int width() const { return crop.width(); }
+};
+
+namespace {
+
+Session load_session(const std::shared_ptr<OrtRuntime>& runtime, const std::string& path,
+                     int threads) {
+  SessionOptions o;
+  o.intra_op_threads = threads;
+  o.inter_op_threads = 1;
+  o.optimization = GraphOptimization::kAll;
+  o.cpu_mem_arena = true;
+  // Measured on 2 cores: spinning intra-op threads made detection 1.7x slower.
+  o.allow_spinning = false;
+  return Session(runtime, path, o);
+}
+
+void expect_image_model(const Session& s, const std::string& path, const char* role, int rank_out) {
+  const bool ok = s.inputs().size() == 1 && s.inputs()[0].type == ElementType::kFloat32 &&
+                  s.inputs()[0].shape.size() == 4 && !s.outputs().empty() &&
+                  s.outputs()[0].type == ElementType::kFloat32 &&
+                  static_cast<int>(s.outputs()[0].shape.size()) == rank_out;
+  if (!ok) {
+    throw ModelError(path + " is not a " + role + " model: expected one float32 input of rank 4 "
+                     "and a float32 output of rank " + std::to_string(rank_out));
+  }
+}
+
+}  // namespace
+
+Pipeline::Pipeline(std::shared_ptr<OrtRuntime> runtime, const PipelineModels& models,
+                   int threads)
+    : runtime_(std::move(runtime)), threads_(threads) {
+  if (threads < 1) {
+    throw std::invalid_argument("threads must be at least 1, got " + std::to_string(threads));
+  }
+  if (!runtime_) throw RuntimeLoadError("ONNX Runtime is not loaded");
+  if (models.det_model.empty()) throw std::invalid_argument("det_model is required");
+  if (models.rec_model.empty() || models.rec_dict.empty()) {
+    throw std::invalid_argument("rec_model and rec_dict are required");
+  }
+  if (models.fallback_rec_model.empty() != models.fallback_rec_dict.empty()) {
+    throw std::invalid_argument("fallback_rec_model and fallback_rec_dict go together");
+  }
+  // Recognition batches run side by side on the pool, each on a one-thread session: on 2
+  // cores a page took 7-13 % less time (and CPU) that way than batch after batch on one
+  // session with two intra-op threads, whose parallel sections synchronise at every
+  // operator. Batches left over when they no longer pair up (a single line) run on a
+  // second session of the same model with every thread: a 1000-px line in 61 ms, not 94.
+  const int rec_threads = 1;
+
+  det_ = std::make_unique<Session>(load_session(runtime_, models.det_model, threads));
+  expect_image_model(*det_, models.det_model, "text detection", 4);
+  det_name_ = base_name(models.det_model);
+
+  auto load_rec = [&](const std::string& path, const std::string& dict_path) {
+    Session s = load_session(runtime_, path, rec_threads);
+    expect_image_model(s, path, "text recognition", 3);
+    Dictionary d = Dictionary::from_file(dict_path);
+    const std::int64_t classes = s.outputs()[0].shape[2];
+    if (classes > 0) d.check_model_classes(classes, path);
+    auto r = std::unique_ptr<Recognizer>(new Recognizer{std::move(s), std::move(d), path, 48, {}});
+    if (threads > 1) r->wide = std::make_unique<Session>(load_session(runtime_, path, threads));
+    const std::int64_t h = r->session.inputs()[0].shape[2];
+    if (h > 0) r->height = static_cast<int>(h);
+    return r;
+  };
+  rec_ = load_rec(models.rec_model, models.rec_dict);
+  if (!models.cls_model.empty()) {
+    cls_ = std::make_unique<Session>(load_session(runtime_, models.cls_model, 1));
+    expect_image_model(*cls_, models.cls_model, "text line orientation", 2);
+    const std::int64_t k = cls_->outputs()[0].shape[1];
+    if (k != 2 && k != -1) {
+      throw ModelError(models.cls_model + " is not a 0/180-degree classifier: it has " +
+                       std::to_string(k) + " classes, not 2");
+    }
+    cls_name_ = base_name(models.cls_model);
+  }
+  if (!models.fallback_rec_model.empty()) {
+    fallback_ = load_rec(models.fallback_rec_model, models.fallback_rec_dict);
+    fallback_blocks_.assign((0x110000 >> 7) + 1, false);
+    for (int c = 1; c < fallback_->dict.num_classes(); ++c) {
+      const std::string& sym = fallback_->dict.symbol(c);
+      if (sym.empty() || rec_->dict.find(sym) >= 0) continue;
+      const auto cps = code_points(sym);
+      if (!cps.empty() && cps[0] < 0x110000) fallback_blocks_[cps[0] >> 7] = true;
+    }
+  }
+  pool_ = std::make_unique<ThreadPool>(threads);
+}
+
+Pipeline::~Pipeline() = default;
+
+bool Pipeline::fallback_expresses_better(const std::string& text) const {
+  if (fallback_blocks_.empty()) return false;
+  for (std::uint32_t cp : code_points(text)) {
+    if (cp < 0x110000 && fallback_blocks_[cp >> 7]) return true;
+  }
+  return false;
+}
+
+void Pipeline::validate(const RunOptions& o) const {
+  auto bad = [](const std::string& what) { throw std::invalid_argument(what); };
+  if (o.det_max_side < 32 || o.det_max_side > 8192) {
+    bad("det_max_side must be in [32, 8192], got " + std::to_string(o.det_max_side));
+  }
+  if (!(o.db.thresh > 0 && o.db.thresh < 1)) bad("det_thresh must be in (0, 1)");
+  if (!(o.db.box_thresh >= 0 && o.db.box_thresh <= 1)) bad("box_thresh must be in [0, 1]");
+  if (!(o.db.unclip_ratio >= 0 && o.db.unclip_ratio <= 10)) bad("unclip_ratio must be in [0, 10]");
+  if (o.rec_batch < 1 || o.rec_batch > 64) {
+    bad("rec_batch must be in [1, 64], got " + std::to_string(o.rec_batch));
+  }
+  if (o.top_k < 0 || o.top_k > 100) bad("top_k must be in [0, 100], got " + std::to_string(o.top_k));
+  if (!(o.min_confidence >= 0 && o.min_confidence <= 1)) bad("min_confidence must be in [0, 1]");
+  if (o.fallback_threshold) {
+    if (!(*o.fallback_threshold >= 0 && *o.fallback_threshold <= 1)) {
+      bad("fallback_threshold must be in [0, 1]");
+    }
+    if (!fallback_) bad("fallback_threshold needs a fallback recogniser (fallback_rec_model)");
+  }
+  if (o.classify != ClassifyMode::kOff && !cls_) {
+    bad("classify needs a line classifier (cls_model)");
+  }
+}
+
+void Pipeline::recognize(const Recognizer& rec, const std::vector<LineWork*>& lines,
+                         ColorOrder order, bool rotated, int batch, int top_k,
+                         StageTimings& t) const {
+  if (lines.empty()) return;
+  // The fallback's gate needs the primary reading's near misses.
+  const bool gaps = fallback_ != nullptr && &rec == rec_.get();
+  // Widest first, so that the longest batches start first and the last ones are short.
+  std::vector<LineWork*> sorted = lines;
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const LineWork* a, const LineWork* b) { return a->width() > b->width(); });
+  // Every participant of the pool gets work: with few lines the batches shrink (on CPU a
+  // batch of one line costs no more per line than a batch of eight).
+  const auto share = static_cast<int>((sorted.size() + static_cast<std::size_t>(threads_) - 1) /
+                                      static_cast<std::size_t>(threads_));
+  batch = std::max(1, std::min(batch, share));
+  std::vector<std::pair<std::size_t, std::size_t>> batches;
+  for (std::size_t i = 0; i < sorted.size();) {
+    std::size_t j = i + 1;
+    const double widest = sorted[i]->width();
+    const int padded = round_up(std::max(sorted[i]->width(), kRecStep), kRecStep);
+    while (j < sorted.size() && static_cast<int>(j - i) < batch &&
+           sorted[j]->width() >= kBatchWidthRatio * widest &&
+           static_cast<long>(j - i + 1) * padded <= kBatchWidthBudget) {
+      ++j;
+    }
+    batches.emplace_back(i, j);
+    i = j;
+  }
+  // Whole rounds of `threads_` batches run side by side; the remainder (the narrowest
+  // batches, as they come last) one after the other with all threads each.
+  const std::size_t threads = static_cast<std::size_t>(threads_);
+  const std::size_t paired =
+      rec.wide ? batches.size() - batches.size() % threads : batches.size();
+  const PackParams params = PackParams::recognizer(order == ColorOrder::kRgb);
+  const int classes = rec.dict.num_classes();
+  std::atomic<double> pack_ms{0}, run_ms{0}, decode_ms{0};
+  auto run_batch = [&](std::size_t b) {
+    const auto [lo, hi] = batches[b];
+    const int n = static_cast<int>(hi - lo);
+    const int width = round_up(std::max(sorted[lo]->width(), kRecStep), kRecStep);
+    const auto t0 = Clock::now();
+    std::vector<ImageView> views;
+    views.reserve(static_cast<std::size_t>(n));
+    for (std::size_t k = lo; k < hi; ++k) {
+      views.push_back(rotated ? sorted[k]->crop180.view() : sorted[k]->crop.view());
+    }
+    std::vector<float> input(static_cast<std::size_t>(n) * 3 * rec.height * width);
+    pack_batch_f32(views, params, input.data(), n, 3, rec.height, width);
+    const auto t1 = Clock::now();
+    TensorView in{ElementType::kFloat32, input.data(), {n, 3, rec.height, width}};
+    const bool alone = b >= paired;  // the pool's other threads are idle: use them in ORT
+    std::vector<Tensor> out = (alone && rec.wide ? *rec.wide : rec.session).run({in});
+    const auto t2 = Clock::now();
+    const auto& shape = out[0].shape();
+    if (shape.size() != 3 || shape[0] != n || shape[2] != classes) {
+      throw ModelError(rec.path + " returned an output of rank " + std::to_string(shape.size()) +
+                       (shape.size() == 3 ? " with " + std::to_string(shape[2]) + " classes" : "") +
+                       "; its dictionary " + rec.dict.name() + " has " + std::to_string(classes));
+    }
+    const int steps = static_cast<int>(shape[1]);
+    const float* probs = out[0].data_as<float>();
+    for (int k = 0; k < n; ++k) {
+      LineWork& line = *sorted[lo + static_cast<std::size_t>(k)];
+      const int valid = std::min(
+          steps, static_cast<int>(std::ceil(static_cast<double>(line.width()) * steps / width)));
+      line.candidate = ctc_greedy_decode(probs + static_cast<std::ptrdiff_t>(k) * steps * classes,
+                                         steps, classes, classes, valid, rec.dict, top_k,
+                                         gaps);
+    }
+    const auto t3 = Clock::now();
+    add_ms(pack_ms, ms_between(t0, t1));
+    add_ms(run_ms, ms_between(t1, t2));
+    add_ms(decode_ms, ms_between(t2, t3));
+  };
+  const auto start = Clock::now();
+  pool_->parallel_for(0, static_cast<std::int64_t>(paired), 1,
+                      [&](std::int64_t lo, std::int64_t hi) {
+                        for (std::int64_t b = lo; b < hi; ++b) run_batch(static_cast<std::size_t>(b));
+                      });
+  for (std::size_t b = paired; b < batches.size(); ++b) run_batch(b);
+  // Share the phase's wall time among its parts by their thread time.
+  const double wall = ms_between(start, Clock::now());
+  const double sum = pack_ms + run_ms + decode_ms;
+  if (sum > 0) {
+    t.crop += wall * pack_ms / sum;
+    t.recognize += wall * run_ms / sum;
+    t.decode += wall * decode_ms / sum;
+  }
+}
+
+void Pipeline::classify(const std::vector<LineWork*>& lines, ColorOrder order,
+                        StageTimings& t) const {
+  const auto start = Clock::now();
+  const PackParams params = PackParams::recognizer(order == ColorOrder::kRgb);
+  const int height = 48;
+  for (std::size_t lo = 0; lo < lines.size(); lo += kClsBatch) {
+    const std::size_t hi = std::min(lines.size(), lo + kClsBatch);
+    const int n = static_cast<int>(hi - lo);
+    std::vector<Image> small;
+    std::vector<ImageView> views;
+    for (std::size_t k = lo; k < hi; ++k) {
+      const Image& crop = lines[k]->crop;
+      Image s(std::min(crop.width(), kClsWidth), height, crop.channels());
+      resize_u8(crop.view(), s.mutable_view());
+      views.push_back(s.view());
+      small.push_back(std::move(s));
+    }
+    std::vector<float> input(static_cast<std::size_t>(n) * 3 * height * kClsWidth);
+    pack_batch_f32(views, params, input.data(), n, 3, height, kClsWidth);
+    TensorView in{ElementType::kFloat32, input.data(), {n, 3, height, kClsWidth}};
+    std::vector<Tensor> out = cls_->run({in});
+    const auto& shape = out[0].shape();
+    if (shape.size() != 2 || shape[0] != n || shape[1] != 2) {
+      throw ModelError(cls_name_ + " returned an output that is not (lines, 2)");
+    }
+    const float* p = out[0].data_as<float>();
+    for (int k = 0; k < n; ++k) lines[lo + static_cast<std::size_t>(k)]->p180 = p[2 * k + 1];
+  }
+  t.classify += ms_between(start, Clock::now());
+}
+
+std::vector<TextBox> Pipeline::detect_pass(const ImageView& image, ColorOrder order,
+                                           double scale, const DbOptions& db, StageTimings& t,
+                                           DbStats* stats) const {
+  const auto t0 = Clock::now();
+  // Sides of 32 or more are stretched to the nearest multiple of 32 (the detector's stride);
+  // shorter ones keep their size and are padded.
+  auto fit = [](double side) {
+    const int s = std::max(1, static_cast<int>(std::lround(side)));
+    return s < 32 ? s : std::max(32, static_cast<int>(std::lround(s / 32.0)) * 32);
+  };
+  const int rw = fit(image.width * scale), rh = fit(image.height * scale);
+  const int iw = std::max(32, rw), ih = std::max(32, rh);
+  std::vector<float> input(static_cast<std::size_t>(3) * ih * iw);
+  {
+    Image resized;
+    ImageView view = image;
+    if (rw != image.width || rh != image.height) {
+      resized = Image(rw, rh, image.channels);
+      resize_u8(image, resized.mutable_view());
+      view = resized.view();
+    }
+    pack_chw_f32(view, PackParams::detector(order == ColorOrder::kRgb), input.data(), ih, iw);
+  }
+  const auto t1 = Clock::now();
+  t.preprocess += ms_between(t0, t1);
+  std::vector<Tensor> out =
+      det_->run({TensorView{ElementType::kFloat32, input.data(), {1, 3, ih, iw}}});
+  const auto t2 = Clock::now();
+  t.detect += ms_between(t1, t2);
+  const auto& shape = out[0].shape();
+  if (shape.size() != 4 || shape[0] != 1 || shape[1] != 1 || shape[2] != ih || shape[3] != iw) {
+    throw ModelError(det_name_ + " returned an output that is not a (1, 1, " +
+                     std::to_string(ih) + ", " + std::to_string(iw) + ") probability map");
+  }
+  std::vector<TextBox> boxes = db_postprocess(out[0].data_as<float>(), iw, ih, iw, rw, rh,
+                                              image.width, image.height, db, stats);
+  t.postprocess += ms_between(t2, Clock::now());
+  return boxes;
+}
+
+PageResult Pipeline::run(const ImageView& input, ColorOrder order, const RunOptions& o) const {
+  const auto start = Clock::now();
+  validate_image(input, "image");
+  if (input.empty()) {
+    throw std::invalid_argument("image is empty (" + std::to_string(input.width) + "x" +
+                                std::to_string(input.height) + ")");
+  }
+  validate(o);
+  PageResult page;
+  page.width = input.width;
+  page.height = input.height;
+  StageTimings& t = page.timings;
+  const Recognizer& rec = *rec_;
+  const int line_height = rec.height;
+
+  // 0. Optional preprocessing. The rest of the run reads `image`: the input, or a rotated
+  // and/or binarized copy of it; coordinates go back to the input's space at the end.
+  ImageView image = input;
+  Image rotated, binary;
+  double turn = 0;  // degrees the work image is turned counter-clockwise from the input
+  if (o.deskew || o.binarize != BinarizeMode::kNone) {
+    const auto t0 = Clock::now();
+    if (o.deskew) {
+      DeskewOptions d;
+      d.expand = true;
+      d.border_value = -1;  // the estimated paper level
+      d.min_confidence = kDeskewMinConfidence;
+      SkewEstimate estimate;
+      rotated = deskew_u8(input, order, d, &estimate);
+      page.angle = estimate.confidence > 0 ? -estimate.angle : 0.0;
+      if (estimate.angle != 0 && estimate.confidence >= kDeskewMinConfidence) {
+        turn = estimate.angle;
+        image = rotated.view();
+        page.deskewed = true;
+      } else {
+        rotated = Image();
+      }
+    }
+    if (o.binarize != BinarizeMode::kNone) {
+      Image gray;
+      ImageView g = image;
+      if (image.channels != 1) {
+        gray = Image(image.width, image.height, 1);
+        to_gray_u8(image, order, gray.mutable_view());
+        g = gray.view();
+      }
+      binary = Image(image.width, image.height, 1);
+      if (o.binarize == BinarizeMode::kOtsu) {
+        binarize_u8(g, binary.mutable_view(), otsu_threshold_u8(g), false);
+      } else {
+        // A window of about 2.5 % of the short side: a few text lines at common resolutions.
+        const int side = std::min(g.width, g.height) / 40;
+        const int window = std::clamp(side | 1, 15, 101);
+        sauvola_u8(g, binary.mutable_view(), window, 0.2, 128.0);
+      }
+      image = binary.view();
+    }
+    t.preprocess += ms_between(t0, Clock::now());
+  }
+  // Work-image coordinates back to the input's (the inverse of the deskew rotation about the
+  // images' centres), clamped to the input.
+  const double turn_rad = turn * 3.14159265358979323846 / 180.0;
+  const double tc = std::cos(turn_rad), ts = std::sin(turn_rad);
+  auto to_input = [&](Point p) {
+    if (turn == 0) return p;
+    const double dx = p.x - 0.5 * image.width, dy = p.y - 0.5 * image.height;
+    const double x = 0.5 * input.width + dx * tc - dy * ts;
+    const double y = 0.5 * input.height + dx * ts + dy * tc;
+    return Point{static_cast<float>(std::clamp(x, 0.0, static_cast<double>(input.width))),
+                 static_cast<float>(std::clamp(y, 0.0, static_cast<double>(input.height)))};
+  };
+  auto quad_to_input = [&](const Quad& q) {
+    return Quad{to_input(q[0]), to_input(q[1]), to_input(q[2]), to_input(q[3])};
+  };
+
+  // 1. Where the lines are.
+  std::vector<std::unique_ptr<LineWork>> work;
+  if (o.detect) {
+    const double full =
+        std::min(1.0, static_cast<double>(o.det_max_side) / std::max(image.width, image.height));
+    std::vector<TextBox> boxes;
+    bool found = false;
+    // Line-like images (a short side of at most kCoarseShortSide at full detector scale) are
+    // tried at half that scale first. The coarse boxes stand when every one is still tall
+    // there and nothing was dropped as too thin or faint (which smaller text would be);
+    // otherwise the full-scale pass runs. A 1000x300 line costs a quarter of the detector.
+    const double coarse = 0.5 * full;
+    if (std::min(image.width, image.height) * full <= kCoarseShortSide &&
+        std::max(image.width, image.height) * coarse >= 64) {
+      DbStats stats;
+      boxes = detect_pass(image, order, coarse, o.db, t, &stats);
+      found = !boxes.empty() && stats.dropped == 0;
+      for (const TextBox& b : boxes) {
+        const double side = std::min(edge(b.quad[0], b.quad[1]), edge(b.quad[1], b.quad[2]));
+        found = found && side * coarse >= kCoarseMinText;
+      }
+    }
+    if (!found) boxes = detect_pass(image, order, full, o.db, t, nullptr);
+    const auto t0 = Clock::now();
+    for (const TextBox& b : boxes) {
+      auto w = std::make_unique<LineWork>();
+      w->quad = usable(b.quad) ? b.quad : bounding_quad(b.quad);
+      if (!usable(w->quad)) continue;
+      w->det_score = b.score;
+      work.push_back(std::move(w));
+    }
+    t.postprocess += ms_between(t0, Clock::now());
+  } else {
+    auto w = std::make_unique<LineWork>();
+    const auto fw = static_cast<float>(image.width), fh = static_cast<float>(image.height);
+    w->quad = {Point{0, 0}, Point{fw, 0}, Point{fw, fh}, Point{0, fh}};
+    w->det_score = 1;
+    work.push_back(std::move(w));
+  }
+
+  // 2. Crop and rectify every line to the recogniser's height.
+  {
+    const auto t0 = Clock::now();
+    auto crop_one = [&](LineWork& w) {
+      if (o.detect && rectified_width(w.quad, line_height) * kVerticalRatio <= line_height) {
+        w.quad = {w.quad[1], w.quad[2], w.quad[3], w.quad[0]};  // vertical: a quarter turn
+      }
+      const int width = rectified_width(w.quad, line_height, kMaxRecWidth);
+      const double across = 0.5 * (edge(w.quad[0], w.quad[3]) + edge(w.quad[1], w.quad[2]));
+      w.crop = Image(width, line_height, image.channels);
+      if (across > 1.5 * line_height) {
+        // Shrinking by more than 1.5x: bilinear sampling would skip pixels (aliasing), so the
+        // line is cropped near its own resolution and then area-averaged down.
+        const int h1 = std::min(static_cast<int>(std::lround(across)), 4 * line_height);
+        const int w1 = std::max(1, static_cast<int>(std::lround(
+                                       static_cast<double>(width) * h1 / line_height)));
+        Image big(w1, h1, image.channels);
+        crop_quad_u8(image, w.quad, big.mutable_view());
+        resize_u8(big.view(), w.crop.mutable_view(), ResizeMode::kArea);
+      } else {
+        crop_quad_u8(image, w.quad, w.crop.mutable_view());
+      }
+    };
+    pool_->parallel_for(0, static_cast<std::int64_t>(work.size()), 2,
+                        [&](std::int64_t lo, std::int64_t hi) {
+                          for (std::int64_t i = lo; i < hi; ++i) crop_one(*work[static_cast<std::size_t>(i)]);
+                        });
+    t.crop += ms_between(t0, Clock::now());
+  }
+
+  // 3. Recognition, then the optional second looks.
+  std::vector<LineWork*> all;
+  for (auto& w : work) all.push_back(w.get());
+  recognize(rec, all, order, false, o.rec_batch, o.top_k, t);
+  for (LineWork* w : all) {
+    w->read = std::move(w->candidate);
+    w->by = &rec;
+  }
+  if (o.classify != ClassifyMode::kOff) {
+    std::vector<LineWork*> check;
+    for (LineWork* w : all) {
+      if (o.classify == ClassifyMode::kOn || w->read.confidence < kAutoClassifyBelow) {
+        check.push_back(w);
+      }
+    }
+    classify(check, order, t);
+    std::vector<LineWork*> flipped;
+    for (LineWork* w : check) {
+      if (w->p180 > kClassifyThreshold) flipped.push_back(w);
+    }
+    // Pages are upside down as a whole: when most lines are, the doubtful rest are tried
+    // turned too (the small classifier misses some).
+    if (2 * flipped.size() > check.size()) {
+      for (LineWork* w : check) {
+        if (w->p180 <= kClassifyThreshold && w->read.confidence < kAutoClassifyBelow) {
+          flipped.push_back(w);
+        }
+      }
+    }
+    const auto t0 = Clock::now();
+    for (LineWork* w : flipped) w->crop180 = rotated_180(w->crop.view());
+    StageTimings again;
+    recognize(rec, flipped, order, true, o.rec_batch, o.top_k, again);
+    // Upside down only when the turned line reads better: upright text stays upright.
+    for (LineWork* w : flipped) {
+      if (w->candidate.confidence > w->read.confidence) {
+        w->read = std::move(w->candidate);
+        w->rotated = true;
+        w->quad = {w->quad[2], w->quad[3], w->quad[0], w->quad[1]};
+      }
+    }
+    t.classify += ms_between(t0, Clock::now());
+  }
+  if (fallback_) {
+    const float threshold = o.fallback_threshold.value_or(kDefaultFallbackThreshold);
+    std::vector<LineWork*> reread[2];
+    // A confident mean can hide one doubtful character (an accent read as its neighbour):
+    // any character below 5/6 of the threshold sends the line too.
+    const float char_threshold = threshold * kFallbackCharShare;
+    const int space = rec.dict.space_class();
+    for (LineWork* w : all) {
+      bool doubtful = w->read.confidence < threshold || w->read.gap_doubt > kFallbackGapDoubt;
+      for (const CtcChar& c : w->read.chars) {
+        doubtful = doubtful || (c.cls != space && c.confidence < char_threshold);
+      }
+      if (doubtful || fallback_expresses_better(w->read.text(w->by->dict))) {
+        reread[w->rotated ? 1 : 0].push_back(w);
+      }
+    }
+    for (int r = 0; r < 2; ++r) {
+      if (r == 1) {
+        for (LineWork* w : reread[1]) {
+          if (w->crop180.empty()) w->crop180 = rotated_180(w->crop.view());
+        }
+      }
+      recognize(*fallback_, reread[r], order, r == 1, o.rec_batch, o.top_k, t);
+      for (LineWork* w : reread[r]) {
+        w->read = std::move(w->candidate);
+        w->by = fallback_.get();
+        w->fallback = true;
+      }
+    }
+  }
+
+  // 4. Results in reading order.
+  const auto t_layout = Clock::now();
+  std::vector<LineWork*> kept;
+  std::vector<Quad> quads;
+  for (LineWork* w : all) {
+    if (w->read.chars.empty() || w->read.confidence < o.min_confidence) continue;
+    kept.push_back(w);
+    quads.push_back(w->quad);
+  }
+  const Layout layout = layout_lines(quads);
+  if (!o.deskew) page.angle = layout.skew_degrees;
+  for (const LayoutBlock& b : layout.blocks) {
+    BlockResult block{b.x0, b.y0, b.x1, b.y1, b.lines};
+    if (turn != 0) {
+      const Quad q = quad_to_input(
+          {Point{b.x0, b.y0}, Point{b.x1, b.y0}, Point{b.x1, b.y1}, Point{b.x0, b.y1}});
+      block.x0 = std::min({q[0].x, q[1].x, q[2].x, q[3].x});
+      block.x1 = std::max({q[0].x, q[1].x, q[2].x, q[3].x});
+      block.y0 = std::min({q[0].y, q[1].y, q[2].y, q[3].y});
+      block.y1 = std::max({q[0].y, q[1].y, q[2].y, q[3].y});
+    }
+    page.blocks.push_back(std::move(block));
+  }
+  page.lines.reserve(kept.size());
+  for (std::size_t k = 0; k < layout.order.size(); ++k) {
+    const LineWork& w = *kept[static_cast<std::size_t>(layout.order[k])];
+    const Dictionary& dict = w.by->dict;
+    LineResult line;
+    line.text = w.read.text(dict);
+    line.confidence = w.read.confidence;
+    line.quad = quad_to_input(w.quad);
+    line.det_score = w.det_score;
+    line.block = layout.block_of[k];
+    line.rotated_180 = w.rotated;
+    line.fallback = w.fallback;
+    line.chars.reserve(w.read.chars.size());
+    for (const CtcChar& c : w.read.chars) {
+      CharResult cr;
+      cr.text = dict.symbol(c.cls);
+      cr.confidence = c.confidence;
+      cr.x0 = c.x0;
+      cr.x1 = c.x1;
+      for (const auto& [cls, p] : c.alternatives) cr.alternatives.emplace_back(dict.symbol(cls), p);
+      line.chars.push_back(std::move(cr));
+    }
+    // Words: runs of characters between spaces; their quads follow the line's edges.
+    const int space = dict.space_class();
+    const auto& chars = w.read.chars;
+    for (std::size_t i = 0; i < chars.size();) {
+      if (chars[i].cls == space) {
+        ++i;
+        continue;
+      }
+      std::size_t j = i;
+      WordResult word;
+      double conf = 0;
+      while (j < chars.size() && chars[j].cls != space) {
+        word.text += dict.symbol(chars[j].cls);
+        conf += chars[j].confidence;
+        ++j;
+      }
+      word.confidence = static_cast<float>(conf / static_cast<double>(j - i));
+      const double a = chars[i].x0, b = chars[j - 1].x1;
+      const Quad& q = w.quad;
+      word.quad = quad_to_input({lerp(q[0], q[1], a), lerp(q[0], q[1], b), lerp(q[3], q[2], b),
+                                 lerp(q[3], q[2], a)});
+      line.words.push_back(std::move(word));
+      i = j;
+    }
+    page.lines.push_back(std::move(line));
+  }
+  t.layout += ms_between(t_layout, Clock::now());
+  page.det_model = o.detect ? det_name_ : "";
+  page.rec_model = base_name(rec_->path);
+  page.cls_model = o.classify != ClassifyMode::kOff ? cls_name_ : "";
+  page.fallback_model = fallback_ ? base_name(fallback_->path) : "";
+  t.total = ms_between(start, Clock::now());
+  return page;
+}
+
+void Pipeline::warmup() const {
+  {
+    std::vector<float> x(3 * 64 * 64, 0.f);
+    det_->run({TensorView{ElementType::kFloat32, x.data(), {1, 3, 64, 64}}});
+  }
+  for (const Recognizer* r : {rec_.get(), fallback_.get()}) {
+    if (r == nullptr) continue;
+    std::vector<float> x(static_cast<std::size_t>(3) * r->height * 64, 0.f);
+    const TensorView in{ElementType::kFloat32, x.data(), {1, 3, r->height, 64}};
+    r->session.run({in});
+    if (r->wide) r->wide->run({in});
+  }
+  if (cls_) {
+    std::vector<float> x(3 * 48 * kClsWidth, 0.f);
+    cls_->run({TensorView{ElementType::kFloat32, x.data(), {1, 3, 48, kClsWidth}}});
+  }
+}
+
+}  // namespace ocrai
