@@ -1,4 +1,5 @@
-"""Shared fixtures: SIMD targets, tiny ONNX models written by the tests themselves."""
+"""Shared fixtures: SIMD targets, tiny ONNX models written by the tests themselves, and a
+model directory of the test session's own."""
 
 from __future__ import annotations
 
@@ -11,6 +12,16 @@ import pytest
 from ocrai import _core
 
 SUPPORTED_TARGETS: list[str] = _core.simd_info()["supported"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Engines created without a model directory (and subprocesses) use a folder of this
+    test session, never the user's data directory; tests that need another set their own."""
+    path = tmp_path_factory.mktemp("ocrai-models")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OCRAI_MODEL_DIR", str(path))
+        yield path
 
 
 @pytest.fixture(params=SUPPORTED_TARGETS, ids=SUPPORTED_TARGETS)
