@@ -1,13 +1,19 @@
 """Engine cold start and memory, beside a plain onnxruntime baseline on the same models.
 
-Cold start is timed in a fresh interpreter, from before the first import to the first
-result on one rendered text line (no detection: the line is the whole image), so it holds
-the import, loading ONNX Runtime, loading the det and rec models and the first run. The
-baseline does the same with the ``onnxruntime`` Python package: import it, create the det
-and rec sessions of the same pack, run the recogniser, decode greedily. Both must read the
-line right. Each script also reports its own split (import+construction / first result);
-ocrai's also reports RSS: before the engine (runtime loaded), peak, after free_resources,
-and the runtime's one-time cost. They land in ``benchmark.extra_info``.
+Cold start: each round runs a fresh interpreter that reads one rendered text line (no
+detection: the line is the whole image) and exits; the benchmark times the whole process,
+interpreter start included (the same for both). The baseline does the work with the
+``onnxruntime`` Python package: import it, create the det and rec sessions of the same
+pack, run the recogniser, decode greedily. Both must read the line right. Each script also
+reports its split, after the input is read: ``construct_s`` (imports, runtime, engine or
+sessions created) and ``first_result_s`` (the first recognition; for ocrai this includes
+loading the models, which the engine does lazily). ocrai's script also reports RSS: before
+the engine (ocrai and ONNX Runtime loaded), loaded, peak, after free_resources, and the
+runtime's one-time cost; the residue after free_resources includes ORT's first-use costs,
+paid once per process (see tests/test_memory.py). All of it lands in
+``benchmark.extra_info``.
+
+Many pages: `recognize_many` beside a loop of `recognize` on the same engine.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ OCRAI_SCRIPT = textwrap.dedent(
     t_in = time.perf_counter()  # reading the input is not part of the cold start
     rss_import0 = rss_mb()
     import ocrai
+    import ocrai.io, ocrai.results  # else imported by the first recognize
     rss_import = rss_mb()
     ocrai._runtime.load()  # what OcrAI() does first; measured apart: it is once per process
     rss_runtime = rss_mb()
@@ -198,7 +205,9 @@ def test_pages_recognize_many(
     benchmark: Any, facts: dict[str, Any], batch_engine: Any, batch_pages: list[np.ndarray]
 ) -> None:
     texts = benchmark.pedantic(
-        lambda: [p.text for p in batch_engine.recognize_many(batch_pages)], rounds=3
+        lambda: [p.text for p in batch_engine.recognize_many(batch_pages)],
+        rounds=3,
+        warmup_rounds=1,
     )
     benchmark.extra_info["threads"] = batch_engine.threads
     assert texts == [batch_engine.recognize(p).text for p in batch_pages]
@@ -209,7 +218,9 @@ def test_pages_recognize_loop(
     benchmark: Any, facts: dict[str, Any], batch_engine: Any, batch_pages: list[np.ndarray]
 ) -> None:
     texts = benchmark.pedantic(
-        lambda: [batch_engine.recognize(p).text for p in batch_pages], rounds=3
+        lambda: [batch_engine.recognize(p).text for p in batch_pages],
+        rounds=3,
+        warmup_rounds=1,
     )
     benchmark.extra_info["threads"] = batch_engine.threads
     assert all(texts)
