@@ -20,6 +20,7 @@ Usage::
 
     python benchmarks/accuracy.py /work/shared/data/uw3-lines /work/shared/data/sroie \\
         /work/shared/data/tesseract --rendered [--pack small|tiny] [--fast] [--threads N]
+    python benchmarks/accuracy.py ... --peer rapidocr   # the same sets read by rapidocr 3.10
 
 The data stays where it is: paths are arguments. ``bench_accuracy.py`` runs the same sets
 under pytest.
@@ -241,6 +242,47 @@ def engine_reader(engine: Any) -> Callable[[Sample], str]:
     return read
 
 
+RAPIDOCR_VERSION = "3.10"
+
+
+def rapidocr_engine(threads: int = 2) -> Any:
+    """rapidocr 3.10 (PP-OCRv6 small) as ``notes/peers.md`` ran it: line classifier off,
+    `threads` intra-op threads, one inter-op thread. ImportError when it is not installed
+    (``pip install --group pyproject.toml:peers``) or another version is."""
+    from importlib.metadata import version
+
+    import rapidocr
+
+    installed = version("rapidocr")
+    if not installed.startswith(RAPIDOCR_VERSION):
+        msg = f"rapidocr {installed} is installed; the peer measured here is {RAPIDOCR_VERSION}"
+        raise ImportError(msg)
+    return rapidocr.RapidOCR(
+        params={
+            "Global.use_cls": False,
+            "Global.log_level": "error",
+            "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+        }
+    )
+
+
+def rapidocr_reader(engine: Any) -> Callable[[Sample], str]:
+    """`read` for `run_set` from a rapidocr engine: a BGR image; line images are read
+    without detection (``use_det=False``), pages with it, lines joined in its order."""
+
+    def read(sample: Sample) -> str:
+        image = sample.image
+        if image.ndim == 2:
+            image = np.repeat(image[:, :, None], 3, axis=2)
+        bgr = np.ascontiguousarray(image[:, :, 2::-1])  # RGB(A) -> BGR
+        # Every switch on every call: rapidocr 3.10 keeps them from one call to the next.
+        result = engine(bgr, use_det=sample.detect, use_cls=False, use_rec=True)
+        return "\n".join(result.txts or ())
+
+    return read
+
+
 def make_engine(pack: str = "small", *, fast: bool = False, threads: int | None = None) -> Any:
     from ocrai import OcrAI
 
@@ -252,10 +294,9 @@ def evaluate(
     folders: Sequence[Path],
     *,
     rendered: bool,
-    engine: Any,
+    read: Callable[[Sample], str],
     max_lines: int = SROIE_MAX_LINES,
 ) -> list[SetResult]:
-    read = engine_reader(engine)
     results = []
     for folder in folders:
         kind = set_kind(read_manifest(folder))
@@ -302,6 +343,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--fast", action="store_true", help="the engine's fast mode")
     parser.add_argument("--threads", type=int, default=None, help="engine threads")
     parser.add_argument(
+        "--peer",
+        choices=["rapidocr"],
+        help="read with a peer instead of ocrai: rapidocr 3.10 (2 threads unless --threads)",
+    )
+    parser.add_argument(
         "--max-lines",
         type=int,
         default=SROIE_MAX_LINES,
@@ -312,16 +358,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.folders and not args.rendered:
         parser.error("give at least one folder or --rendered")
-    engine = make_engine(args.pack, fast=args.fast, threads=args.threads)
-    try:
-        engine.warmup()
-        results = evaluate(
-            args.folders, rendered=args.rendered, engine=engine, max_lines=args.max_lines
-        )
-    finally:
-        engine.free_resources()
-    mode = f"pack {args.pack}{' fast' if args.fast else ''}, threads {engine.threads}"
-    print(f"ocrai accuracy ({mode})")
+    if args.peer == "rapidocr":
+        threads = args.threads or 2
+        read = rapidocr_reader(rapidocr_engine(threads))
+        results = evaluate(args.folders, rendered=args.rendered, read=read, max_lines=args.max_lines)
+        title = f"rapidocr {RAPIDOCR_VERSION} accuracy (PP-OCRv6 small, threads {threads})"
+    else:
+        engine = make_engine(args.pack, fast=args.fast, threads=args.threads)
+        try:
+            engine.warmup()
+            results = evaluate(
+                args.folders,
+                rendered=args.rendered,
+                read=engine_reader(engine),
+                max_lines=args.max_lines,
+            )
+        finally:
+            engine.free_resources()
+        mode = f"pack {args.pack}{' fast' if args.fast else ''}, threads {engine.threads}"
+        title = f"ocrai accuracy ({mode})"
+    print(title)
     print(format_table(results))
     if args.worst:
         for r in results:

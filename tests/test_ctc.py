@@ -119,6 +119,7 @@ def test_leading_and_trailing_spaces_are_dropped(abc: Dictionary) -> None:
         "text": "",
         "confidence": 0.0,
         "gap_doubt": 0.0,
+        "space_doubt": 0.0,
         "chars": [],
     }
 
@@ -170,6 +171,21 @@ def test_gap_doubt_measures_near_misses_between_characters(abc: Dictionary) -> N
     # here step 1's is the space, step 2's the next character, step 4's a (0.3 / 4).
     probs[1] = [0.6, 0.05, 0.05, 0.0, 0.3]
     assert ctc_decode(probs, abc, measure_gaps=True)["gap_doubt"] == pytest.approx(0.075)
+
+
+def test_space_doubt_measures_word_breaks_not_made(abc: Dictionary) -> None:
+    probs = one_hot([0, 1, 0, 2, 0, 4, 3, 0], 5, p=0.7)
+    probs[0] = [0.5, 0.0, 0.0, 0.0, 0.5]  # before the text: a space there would be stripped
+    probs[2] = [0.6, 0.0, 0.0, 0.1, 0.3]  # between a and b: the space reaches 0.3
+    probs[4] = [0.5, 0.0, 0.0, 0.0, 0.45]  # beside the space that was read: no doubt
+    probs[7] = [0.5, 0.0, 0.0, 0.0, 0.5]  # after the text
+    out = ctc_decode(probs, abc, measure_gaps=True)
+    assert out["text"] == "ab c"
+    assert out["space_doubt"] == pytest.approx(0.3)
+    assert out["gap_doubt"] == 0.0  # each blank step's best other class is the space
+    assert ctc_decode(probs, abc)["space_doubt"] == 0.0  # only measured on request
+    probs[2] = [0.9, 0.0, 0.0, 0.1, 0.0]
+    assert ctc_decode(probs, abc, measure_gaps=True)["space_doubt"] == 0.0
 
 
 def test_decoding_rejects_mismatched_shapes(abc: Dictionary) -> None:

@@ -510,6 +510,7 @@ the length of its first edge, height of its second.)pbdoc");
         d["text"] = line.text(dict);
         d["confidence"] = line.confidence;
         d["gap_doubt"] = line.gap_doubt;
+        d["space_doubt"] = line.space_doubt;
         py::list chars;
         for (const CtcChar& c : line.chars) chars.append(char_dict(c, dict));
         d["chars"] = chars;
@@ -518,9 +519,11 @@ the length of its first edge, height of its second.)pbdoc");
       py::arg("probs"), py::arg("dictionary"), py::kw_only(), py::arg("valid_steps") = py::none(),
       py::arg("top_k") = 0, py::arg("measure_gaps") = false,
       R"pbdoc(Greedy CTC decoding of one line's (steps, classes) float32 probabilities:
-{"text", "confidence", "gap_doubt", "chars": [{"text", "confidence", "x0", "x1",
-"alternatives"}]}. gap_doubt (with measure_gaps): the highest probability a character other
-than its neighbours reaches at a step the blank wins.)pbdoc");
+{"text", "confidence", "gap_doubt", "space_doubt", "chars": [{"text", "confidence", "x0",
+"x1", "alternatives"}]}. gap_doubt (with measure_gaps): the highest probability a character
+other than its neighbours reaches at a step the blank wins. space_doubt (with measure_gaps):
+the highest probability the space reaches at such a step between two characters that are not
+spaces.)pbdoc");
 
   m.def(
       "layout_lines",

@@ -199,6 +199,13 @@ CtcLine ctc_greedy_decode(const float* probs, int steps, int classes, std::ptrdi
       const bool before = next_run > 0 && runs[next_run - 1].cls == c;
       const bool after = next_run < runs.size() && runs[next_run].cls == c;
       if (c != space_cls && !before && !after && p > line.gap_doubt) line.gap_doubt = p;
+      // A space only counts between two characters: at the ends it would be stripped.
+      const bool inside = next_run > 0 && next_run < runs.size();
+      if (inside && space_cls > 0 && runs[next_run - 1].cls != space_cls &&
+          runs[next_run].cls != space_cls) {
+        const float q = probs[static_cast<std::ptrdiff_t>(t) * row_stride + space_cls];
+        if (q > line.space_doubt) line.space_doubt = q;
+      }
     }
   }
   // Leading and trailing spaces carry nothing.

@@ -634,7 +634,8 @@ PageResult Pipeline::run(const ImageView& input, ColorOrder order, const RunOpti
     const float char_threshold = threshold * kFallbackCharShare;
     const int space = rec.dict.space_class();
     for (LineWork* w : all) {
-      bool doubtful = w->read.confidence < threshold || w->read.gap_doubt > kFallbackGapDoubt;
+      bool doubtful = w->read.confidence < threshold || w->read.gap_doubt > kFallbackGapDoubt ||
+                      w->read.space_doubt > kFallbackSpaceDoubt;
       for (const CtcChar& c : w->read.chars) {
         doubtful = doubtful || (c.cls != space && c.confidence < char_threshold);
       }

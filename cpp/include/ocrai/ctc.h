@@ -69,6 +69,10 @@ struct CtcLine {
   /// or after the step: how close the reading came to one more character (a dropped '.',
   /// say). 0 otherwise.
   float gap_doubt = 0.f;
+  /// With `measure_gaps`: over the steps between two characters (neither a space) where the
+  /// blank wins, the highest probability of the space: how close the reading came to a
+  /// word break it did not make ("total:" for "total :"). 0 otherwise.
+  float space_doubt = 0.f;
   /// The text: the symbols of `chars` concatenated.
   std::string text(const Dictionary& dict) const;
 };

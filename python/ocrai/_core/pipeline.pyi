@@ -104,6 +104,7 @@ class _CtcResult(TypedDict):
     text: str
     confidence: float
     gap_doubt: float
+    space_doubt: float
     chars: list[Char]
 
 class _Layout(TypedDict):
@@ -166,9 +167,11 @@ def ctc_decode(
     measure_gaps: bool = False,
 ) -> _CtcResult:
     """Greedy CTC decoding of one line's (steps, classes) float32 probabilities:
-    {"text", "confidence", "gap_doubt", "chars": [{"text", "confidence", "x0", "x1",
-    "alternatives"}]}. gap_doubt (with measure_gaps): the highest probability a character
-    other than its neighbours reaches at a step the blank wins."""
+    {"text", "confidence", "gap_doubt", "space_doubt", "chars": [{"text", "confidence", "x0",
+    "x1", "alternatives"}]}. gap_doubt (with measure_gaps): the highest probability a character
+    other than its neighbours reaches at a step the blank wins. space_doubt (with
+    measure_gaps): the highest probability the space reaches at such a step between two
+    characters that are not spaces."""
 
 def layout_lines(
     quads: npt.NDArray[np.float32],
