@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import statistics
 import sys
 import time
@@ -42,39 +41,16 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-CJK_LANGS = frozenset({"ja", "zh", "zh-hans", "zh-hant", "ko"})
+from ocrai import testing
+
 SROIE_MAX_LINES = 1500
-_SPACES = re.compile(r"\s+")
 
 
 # ------------------------------------------------------------------------------ scoring
 
 
-def normalize(text: str, lang: str = "en", *, casefold: bool = False) -> str:
-    """Whitespace runs -> one space (CJK: removed), ends stripped; optionally lower case."""
-    text = _SPACES.sub("" if lang in CJK_LANGS else " ", text).strip()
-    return text.lower() if casefold else text
-
-
-def levenshtein(a: str, b: str) -> int:
-    """Edit distance (insertions, deletions, substitutions of one character each).
-
-    One numpy pass per character of `a`: with t[j] = min(above + 1, diagonal + cost), the
-    row is D[j] = min over k <= j of t[k] + (j - k) = j + cummin(t[k] - k)."""
-    if len(a) < len(b):
-        a, b = b, a
-    if not b:
-        return len(a)
-    codes_b = np.frombuffer(b.encode("utf-32-le"), dtype=np.uint32)
-    steps = np.arange(len(b) + 1, dtype=np.int64)
-    row = steps.copy()
-    for i, ch in enumerate(a, start=1):
-        cost = (codes_b != ord(ch)).astype(np.int64)
-        t = np.empty_like(row)
-        t[0] = i
-        t[1:] = np.minimum(row[1:] + 1, row[:-1] + cost)
-        row = np.minimum.accumulate(t - steps) + steps
-    return int(row[-1])
+normalize = testing.normalize_text
+levenshtein = testing.levenshtein
 
 
 @dataclass
@@ -361,7 +337,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.peer == "rapidocr":
         threads = args.threads or 2
         read = rapidocr_reader(rapidocr_engine(threads))
-        results = evaluate(args.folders, rendered=args.rendered, read=read, max_lines=args.max_lines)
+        results = evaluate(
+            args.folders, rendered=args.rendered, read=read, max_lines=args.max_lines
+        )
         title = f"rapidocr {RAPIDOCR_VERSION} accuracy (PP-OCRv6 small, threads {threads})"
     else:
         engine = make_engine(args.pack, fast=args.fast, threads=args.threads)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import random
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,12 +47,16 @@ def data_dir() -> Path | None:
     return None
 
 
-# CER % from notes/peers.md: the best peer on each set, and rapidocr 3.10 (PP-OCRv6 small).
+# CER %. The default mode must read each labelled set at least as well as the best peer in
+# notes/peers.md; the fast mode at least as well as rapidocr 3.10 (PP-OCRv6 small, its line
+# classifier off) read the same samples with this harness (`accuracy.py --peer rapidocr`,
+# measured 2026-11-21: uw3-lines 0.34, sroie 2.87, tesseract 68.48; peers.md: 0.5/2.9/68.5).
 BEST_PEER = {"uw3-lines": 0.5, "sroie": 2.9, "tesseract": 5.4}
-RAPIDOCR = {"uw3-lines": 0.5, "sroie": 2.9, "tesseract": 68.5}
-# Rendered pages: the requirement is under 2 % in every language (rapidocr 3.10 read its own
-# renderings of ja, zh-hant, cs, fr, pt at 0.3-0.9 %; those pages are not reproducible here).
+RAPIDOCR = {"uw3-lines": 0.34, "sroie": 2.87, "tesseract": 68.48}
+# Rendered pages: under 2 % in every language for the default mode; the fast mode no worse
+# than rapidocr 3.10 on the same pages (measured as above: 0.00 everywhere but cs, 1.89).
 RENDERED_LIMIT = 2.0
+RAPIDOCR_RENDERED = {"en": 0.0, "fr": 0.0, "pt": 0.0, "cs": 1.89, "ja": 0.0, "zh-hant": 0.0}
 
 MODES = {"default": {"fast": False}, "fast": {"fast": True}}
 
@@ -92,7 +95,8 @@ def engines() -> Iterator[dict[str, Any]]:
 
 def limit(mode: str, set_name: str) -> float:
     if set_name.startswith("rendered-"):
-        return RENDERED_LIMIT
+        lang = set_name.removeprefix("rendered-")
+        return RENDERED_LIMIT if mode == "default" else RAPIDOCR_RENDERED.get(lang, 0.0)
     return (BEST_PEER if mode == "default" else RAPIDOCR)[set_name]
 
 
@@ -118,7 +122,7 @@ def test_accuracy_on_labelled_sets(
     result = benchmark.pedantic(run, rounds=1, iterations=1)
     benchmark.extra_info.update({"mode": mode, **result.as_dict()})
     assert result.items > 0
-    assert round(100 * result.cer, 1) <= limit(mode, set_name), result.worst
+    assert round(100 * result.cer, 2) <= limit(mode, set_name), result.worst
 
 
 @pytest.mark.models
@@ -138,32 +142,10 @@ def test_accuracy_on_rendered_pages(
 
     result = benchmark.pedantic(run, rounds=1, iterations=1)
     benchmark.extra_info.update({"mode": mode, **result.as_dict()})
-    assert round(100 * result.cer, 1) <= limit(mode, f"rendered-{lang}"), result.worst
+    assert round(100 * result.cer, 2) <= limit(mode, f"rendered-{lang}"), result.worst
 
 
 # ------------------------------------------------------------------------------ scoring
-
-
-def reference_levenshtein(a: str, b: str) -> int:
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, start=1):
-        current = [i]
-        for j, cb in enumerate(b, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
-
-
-def test_levenshtein_matches_the_textbook_recurrence() -> None:
-    rng = random.Random(4)
-    alphabet = "ab c東京é"
-    for _ in range(300):
-        a = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
-        b = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
-        assert accuracy.levenshtein(a, b) == reference_levenshtein(a, b), (a, b)
-    assert accuracy.levenshtein("kitten", "sitting") == 3
-    assert accuracy.levenshtein("", "abc") == 3
-    assert accuracy.levenshtein("same", "same") == 0
 
 
 def test_normalize_and_cer() -> None:

@@ -95,18 +95,8 @@ def line() -> np.ndarray:
 # --- scoring and reporting -------------------------------------------------------------------
 
 
-def levenshtein(a: str, b: str) -> int:
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-    return row[-1]
-
-
 def cer(got: str, truth: str) -> float:
-    got, truth = " ".join(got.split()), " ".join(truth.split())
-    return levenshtein(got, truth) / len(truth)
+    return testing.cer(got, truth)
 
 
 def measure(

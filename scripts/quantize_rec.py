@@ -101,15 +101,6 @@ def quantize(src: Path, out: Path) -> None:
         )
 
 
-def levenshtein(a: str, b: str) -> int:
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-    return row[-1]
-
-
 def check(src: Path, out: Path, dictionary: Path) -> int:
     """CER of both recognisers on rendered pages in every language; 1 when int8 is worse
     than fp32 by more than 0.5 percentage points anywhere."""
@@ -131,7 +122,7 @@ def check(src: Path, out: Path, dictionary: Path) -> int:
             cers = []
             for reader in readers:
                 got = "".join("".join(x["text"] for x in reader.run(page.image)["lines"]).split())
-                cers.append(levenshtein(got, truth) / len(truth))
+                cers.append(testing.levenshtein(got, truth) / len(truth))
             print(
                 f"{lang:8s} {size} {'serif' if serif else 'sans ':5s} CER fp32 "
                 f"{cers[0]:.4f} int8 {cers[1]:.4f}"

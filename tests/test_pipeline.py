@@ -15,7 +15,6 @@ from ocrai import InferenceError, ModelError, _core, _runtime, testing
 
 PACKS = Path(_core.__file__).parent / "packs"
 LANGS = ["en", "fr", "pt", "cs", "ja", "zh-hant"]
-CJK = {"ja", "zh-hant"}
 
 pytestmark = pytest.mark.models
 
@@ -56,22 +55,9 @@ def fast() -> Iterator[_core.pipeline.Pipeline]:
     p.close()
 
 
-def levenshtein(a: str, b: str) -> int:
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-    return row[-1]
-
-
 def cer(got: str, truth: str, lang: str) -> float:
     """Character error rate after collapsing whitespace (removing it for CJK)."""
-    if lang in CJK:
-        got, truth = "".join(got.split()), "".join(truth.split())
-    else:
-        got, truth = " ".join(got.split()), " ".join(truth.split())
-    return levenshtein(got, truth) / len(truth)
+    return testing.cer(got, truth, lang)
 
 
 def page_text(result: dict[str, Any]) -> str:
