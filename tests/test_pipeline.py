@@ -129,6 +129,32 @@ def test_single_line_1000x300(small: _core.pipeline.Pipeline) -> None:
     assert (result["width"], result["height"]) == (1000, 300)
 
 
+@pytest.mark.parametrize(
+    ("lang", "font_size", "lines"), [("en", 44, 1), ("en", 18, 1), ("cs", 30, 2), ("ja", 36, 1)]
+)
+def test_detection_on_the_inked_part_reads_as_the_whole_image(
+    small: _core.pipeline.Pipeline, lang: str, font_size: int, lines: int
+) -> None:
+    # On a plain background the detector reads only the ink and its margin; a frame of noise
+    # one pixel wide makes the background not plain, and the whole image is read: the same
+    # lines, in nearly the same places.
+    text = testing.SAMPLE_TEXT[lang][:lines]
+    block = testing.render_page(text, lang=lang, font_size=font_size, margin=20).image
+    image = np.full((400, 1200, 3), 245, np.uint8)
+    image[150 : 150 + block.shape[0], 100 : 100 + block.shape[1]] = block[:, :1100]
+    framed = image.copy()
+    rng = np.random.default_rng(0)
+    for edge in (framed[0], framed[-1], framed[:, 0], framed[:, -1]):
+        edge[:] = rng.integers(0, 256, edge.shape, dtype=np.uint8)
+    assert _core.pipeline.ink_bounds(image, tolerance=24)[1] >= 150
+    assert _core.pipeline.ink_bounds(framed, tolerance=24) == (0, 0, 1200, 400)
+    cut, whole = small.run(image), small.run(framed)
+    assert [ln["text"] for ln in cut["lines"]] == [ln["text"] for ln in whole["lines"]]
+    assert cer("\n".join(ln["text"] for ln in cut["lines"]), "\n".join(text), lang) < 0.05
+    for a, b in zip(cut["lines"], whole["lines"], strict=True):
+        assert np.abs(np.array(a["quad"]) - np.array(b["quad"])).max() < 0.25 * font_size + 4
+
+
 @pytest.mark.parametrize("font_size", [12, 16, 20])
 def test_small_text_beside_large_text_is_found(
     small: _core.pipeline.Pipeline, font_size: int

@@ -14,6 +14,7 @@
 #include "bindings.h"
 #include "ocrai/ctc.h"
 #include "ocrai/detect.h"
+#include "ocrai/ink.h"
 #include "ocrai/layout.h"
 #include "ocrai/parallel.h"
 #include "ocrai/pipeline.h"
@@ -557,6 +558,24 @@ spaces.)pbdoc");
       py::arg("paragraph_gap") = LayoutOptions{}.paragraph_gap,
       R"pbdoc(Reading order of (n, 4, 2) float32 line quads: {"order", "block_of", "blocks":
 [{"bbox", "lines"}], "skew"}; order[k] is the box read k-th, blocks list reading positions.)pbdoc");
+
+  m.def(
+      "ink_bounds",
+      [](const py::array& image, int tolerance, int give_up_height) {
+        const ImageView view = image_view(image, "image");
+        PixelRect r;
+        {
+          py::gil_scoped_release nogil;  // reads the array held by the caller
+          r = ink_bounds(view, tolerance, give_up_height);
+        }
+        return py::make_tuple(r.x0, r.y0, r.x1, r.y1);
+      },
+      py::arg("image"), py::kw_only(), py::arg("tolerance"), py::arg("give_up_height") = 0,
+      R"pbdoc((x0, y0, x1, y1): the smallest box around the pixels of a uint8 image (gray, 3 or
+4 channels) that differ from its plain background by more than `tolerance` in a channel. The
+background is the per-channel median of the border; the whole image when under 95 % of the
+border is within `tolerance` of it, (0, 0, 0, 0) when there is no ink. give_up_height: the whole
+image once the ink spans that many rows (0: never).)pbdoc");
 }
 
 }  // namespace ocrai::bindings

@@ -173,6 +173,15 @@ def ctc_decode(
     measure_gaps): the highest probability the space reaches at such a step between two
     characters that are not spaces."""
 
+def ink_bounds(
+    image: npt.NDArray[np.uint8], *, tolerance: int, give_up_height: int = 0
+) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1): the smallest box around the pixels of a uint8 image (gray, 3 or
+    4 channels) that differ from its plain background by more than `tolerance` in a channel.
+    The background is the per-channel median of the border; the whole image when under 95 %
+    of the border is within `tolerance` of it, (0, 0, 0, 0) when there is no ink.
+    give_up_height: the whole image once the ink spans that many rows (0: never)."""
+
 def layout_lines(
     quads: npt.NDArray[np.float32],
     *,
