@@ -95,8 +95,9 @@ bool as_bool(const std::string& key, const py::handle& v) {
 
 int as_int(const std::string& key, const py::handle& v) {
   if (py::isinstance<py::bool_>(v) || !py::isinstance<py::int_>(v)) bad_option(key, "an int", v);
-  const auto x = v.cast<long long>();
-  if (x < INT32_MIN || x > INT32_MAX) bad_option(key, "an int in range", v);
+  int overflow = 0;  // Python ints beyond 64 bits set it instead of raising
+  const long long x = PyLong_AsLongLongAndOverflow(v.ptr(), &overflow);
+  if (overflow != 0 || x < INT32_MIN || x > INT32_MAX) bad_option(key, "an int in range", v);
   return static_cast<int>(x);
 }
 
