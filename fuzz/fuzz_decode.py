@@ -12,8 +12,9 @@ import contextlib
 import io
 from collections.abc import Iterator
 
-import _harness
 import numpy as np
+
+import _harness
 
 with _harness.instrumented():
     from ocrai import ImageError

@@ -16,8 +16,9 @@ import os
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import _harness
 import numpy as np
+
+import _harness
 
 with _harness.instrumented():
     from ocrai import _core, preprocess

@@ -19,8 +19,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import _harness
 import numpy as np
+
+import _harness
 
 with _harness.instrumented():
     import ocrai
