@@ -44,15 +44,19 @@ empty page (blank, black, uniform)             a Page with no lines; every expor
 **Options** (``recognize(**options)``, ``Pipeline.run(options=)``)
 unknown key, wrong type, out of range,         ValueError naming the key                   here; test_pipeline::test_bad_arguments
 NaN, an int beyond 64 bits
+threads=0 or > 1024 (engine, Pipeline, ORT     ValueError ("threads must be ...")          here; test_engine::test_bad_arguments,
+session, thread pool)                                                                      test_parallel::test_bad_thread_count
 **Arrays at the native boundary** (``_core.kernels.*`` through ``ocrai.preprocess``, ``_core.pipeline.Pipeline.run``)
-wrong dtype                                    TypeError ("expected a uint8 array")        test_color::test_bad_arguments, test_resize, test_binarize,
-                                                                                           test_deskew, test_crop, test_pack; test_pipeline::test_bad_arguments
-wrong channel count / ndim                     ValueError ("1, 3 or 4 channels")           same tests
-non-contiguous pixels (stepped, transposed)    ValueError ("contiguous ... ascontiguous")  same tests (padded rows are accepted without a copy)
-read-only or wrongly shaped ``out=``           ValueError ("read-only", "has shape")       test_color::test_bad_arguments, test_resize::test_bad_arguments, ...
+wrong dtype                                    TypeError ("expected a uint8 array")        test_color::test_rejects_bad_input, test_resize::test_rejects_bad_input,
+                                                                                           test_binarize::test_rejects_bad_input, test_crop::test_rejects_bad_input,
+                                                                                           test_deskew::test_skew_and_rotation_reject_bad_input,
+                                                                                           test_pack::test_rejects_bad_out_and_input; test_pipeline::test_bad_arguments
+wrong channel count / ndim                     ValueError ("1, 3 or 4 channels")           the same tests
+non-contiguous pixels (stepped, transposed)    ValueError ("contiguous ... ascontiguous")  the same tests (padded rows are accepted without a copy)
+read-only or wrongly shaped ``out=``           ValueError ("read-only", "has shape")       the same tests; test_pack::test_rejects_misaligned_out
 zero-size and 1-pixel images                   valid everywhere (or ValueError "empty"     test_color::test_empty_images, test_binarize::test_empty_and_tiny_images,
                                                where no output can be made)                test_deskew::test_rotation_of_empty_and_tiny_images, test_resize::test_out_and_empty
-NaN/inf parameters (angle, k, quad, pad)       ValueError ("must be finite", "NaN")        test_deskew, test_binarize, test_crop, test_pack
+NaN/inf parameters (angle, k, quad, pad)       ValueError ("must be finite", "NaN")        the same tests; test_crop::test_rejects_bad_quads
 sizes that overflow ``int`` or memory          ValueError ("exceeds int") / MemoryError    here
 random shapes, strides, parameters             only the documented exceptions              fuzz/fuzz_kernels.py
 **Model files** (``OcrAI`` on first use / ``warmup``, ``_core.pipeline.Pipeline``, ``ModelStore.install``)
@@ -416,6 +420,26 @@ def test_bad_options_name_the_key(engine: Engine, options: dict[str, object], ma
     detect = options.pop("detect", True)
     with pytest.raises(ValueError, match=match):
         engine.ai.recognize(engine.line, detect=detect, **options)  # type: ignore[arg-type]
+    engine.assert_still_works()
+
+
+def test_absurd_thread_counts_are_refused(engine: Engine, model_dir: Path) -> None:
+    """threads=100000 used to stall the process creating threads; every entry point that
+    starts threads refuses more than 1024."""
+    from ocrai import _core
+
+    for threads in (0, 1025, 100_000):
+        with pytest.raises(ValueError, match=r"threads must be >= 1 and <= 1024"):
+            OcrAI(model_dir, pack="ppocrv6-tiny", threads=threads)
+        files = {
+            "det_model": str(model_dir / DET),
+            "rec_model": str(model_dir / REC),
+            "rec_dict": str(model_dir / "ppocrv6-tiny-dict.txt"),
+        }
+        with pytest.raises(ValueError, match=r"threads must be in \[1, 1024\]"):
+            _core.pipeline.Pipeline(**files, threads=threads)
+        with pytest.raises(ValueError, match=r"session threads must be in \[1, 1024\]"):
+            _core.ort.Session(files["det_model"], intra_op_threads=threads)
     engine.assert_still_works()
 
 

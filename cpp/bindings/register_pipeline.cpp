@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bindings.h"
+#include "ocrai/cpu.h"
 #include "ocrai/ctc.h"
 #include "ocrai/detect.h"
 #include "ocrai/layout.h"
@@ -278,8 +279,9 @@ class PyPipeline {
     models.cls_model = cls_model.value_or("");
     models.fallback_rec_model = fallback_rec_model.value_or("");
     models.fallback_rec_dict = fallback_rec_dict.value_or("");
-    if (threads < 1) {
-      throw py::value_error("threads must be at least 1, got " + std::to_string(threads));
+    if (threads < 1 || threads > kMaxThreads) {
+      throw py::value_error("threads must be in [1, " + std::to_string(kMaxThreads) + "], got " +
+                            std::to_string(threads));
     }
     auto runtime = OrtRuntime::current();
     if (!runtime) {

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "ocrai/binarize.h"
+#include "ocrai/cpu.h"
 #include "ocrai/crop.h"
 #include "ocrai/deskew.h"
 #include "ocrai/errors.h"
@@ -199,8 +200,9 @@ void expect_image_model(const Session& s, const std::string& path, const char* r
 Pipeline::Pipeline(std::shared_ptr<OrtRuntime> runtime, const PipelineModels& models,
                    int threads)
     : runtime_(std::move(runtime)), threads_(threads) {
-  if (threads < 1) {
-    throw std::invalid_argument("threads must be at least 1, got " + std::to_string(threads));
+  if (threads < 1 || threads > kMaxThreads) {
+    throw std::invalid_argument("threads must be in [1, " + std::to_string(kMaxThreads) +
+                                "], got " + std::to_string(threads));
   }
   if (!runtime_) throw RuntimeLoadError("ONNX Runtime is not loaded");
   if (models.det_model.empty()) throw std::invalid_argument("det_model is required");
