@@ -23,9 +23,12 @@ corpus=${OCRAI_FUZZ_CORPUS:-$root/fuzz/corpus}
 read -r -a harnesses <<<"${OCRAI_FUZZ_HARNESSES:-decode kernels pipeline}"
 py=$venv/bin/python
 
+start=$SECONDS
+# The fuzz group (atheris, pinned, and the test group's packages) into the environment that
+# has ocrai (.ci/run exports OCRAI_VENV, its own); a checkout without one builds it first.
 if ! "$py" -c "import ocrai" 2>/dev/null; then
   bash "$root/scripts/bootstrap.sh" test fuzz
-elif ! "$py" -c "import atheris" 2>/dev/null; then
+else
   "$py" -m pip install -q --group "$root/pyproject.toml:fuzz"
 fi
 
@@ -58,7 +61,10 @@ for h in "${harnesses[@]}"; do
   echo "fuzz: ${summary[-1]}"
 done
 
+echo "fuzz: fuzzing done after $((SECONDS - start)) s"
+
 if [[ ${OCRAI_FUZZ_ASAN:-1} != 0 ]]; then
+  asan_start=$SECONDS
   echo "fuzz: replaying the corpora under AddressSanitizer + UBSan"
   # Each harness replays its kept corpus and its seeds; one sanitizer environment for all.
   args=()
@@ -72,5 +78,7 @@ if [[ ${OCRAI_FUZZ_ASAN:-1} != 0 ]]; then
       "$OCRAI_SANITIZE_VENV/bin/python" "fuzz/fuzz_$h.py" --replay \
         "$OCRAI_REPLAY_CORPUS/$h" "$OCRAI_REPLAY_CORPUS/$h-seeds"
     done' replay "${args[@]}"
+  echo "fuzz: sanitizer build and replay took $((SECONDS - asan_start)) s"
 fi
 printf 'fuzz: %s\n' "${summary[@]}"
+echo "fuzz: clean, $((SECONDS - start)) s in all"
