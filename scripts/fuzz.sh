@@ -69,6 +69,9 @@ if [[ ${OCRAI_FUZZ_ASAN:-1} != 0 ]]; then
   # Each harness replays its kept corpus and its seeds; one sanitizer environment for all.
   args=()
   for h in "${harnesses[@]}"; do args+=("$h"); done
+  # The build's and Pillow's/libtiff's chatter goes to replay.log; printed on a failure.
+  replay_log=$corpus/replay.log
+  status=0
   OCRAI_REPLAY_CORPUS=$corpus bash "$root/scripts/sanitize.sh" --run bash -c '
     set -euo pipefail
     "$OCRAI_SANITIZE_VENV/bin/python" -c "import atheris" 2>/dev/null ||
@@ -77,7 +80,13 @@ if [[ ${OCRAI_FUZZ_ASAN:-1} != 0 ]]; then
       echo "fuzz: replay $h"
       "$OCRAI_SANITIZE_VENV/bin/python" "fuzz/fuzz_$h.py" --replay \
         "$OCRAI_REPLAY_CORPUS/$h" "$OCRAI_REPLAY_CORPUS/$h-seeds"
-    done' replay "${args[@]}"
+    done' replay "${args[@]}" >"$replay_log" 2>&1 || status=$?
+  if ((status != 0)); then
+    echo "fuzz: the sanitizer replay FAILED (status $status); the end of $replay_log:" >&2
+    tail -n 80 "$replay_log" >&2
+    exit "$status"
+  fi
+  grep -E '^(fuzz: replay|replay:)' "$replay_log"
   echo "fuzz: sanitizer build and replay took $((SECONDS - asan_start)) s"
 fi
 printf 'fuzz: %s\n' "${summary[@]}"
