@@ -7,7 +7,7 @@ it. The drift is the RSS after the last cycle minus the RSS after the 10th (the 
 still fill one-time caches of ONNX Runtime and the allocator); a leak of even 5 kB per cycle
 exceeds the limit over 1000 cycles.
 
-The 1000-cycle run takes 5-10 minutes on 2 cores, so it only runs when asked for:
+The 1000-cycle run takes about 2 minutes on 2 cores, so it only runs when asked for:
 ``pytest tests/test_soak.py --soak`` (see CONTRIBUTING.md). The default run has a 100-cycle
 variant here, beside test_memory.py's release measurements and its 200 one-line cycles.
 """
