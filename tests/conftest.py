@@ -14,6 +14,19 @@ from ocrai import _core
 SUPPORTED_TARGETS: list[str] = _core.simd_info()["supported"]
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--soak", action="store_true", help="run the tests marked soak (minutes each)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--soak"):
+        return
+    skip = pytest.mark.skip(reason="a soak test: run with --soak")
+    for item in items:
+        if "soak" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _session_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """Engines created without a model directory (and subprocesses) use a folder of this

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -512,3 +514,70 @@ def test_ocrai_read_with_the_models(tmp_path: Path, capsys: pytest.CaptureFixtur
     jsonschema.Draft202012Validator(json_schema()).validate(document)
     assert document["pages"][0]["text"] == "\n".join(SAMPLE_TEXT["fr"])
     assert document["pages"][0]["source"] == str(folder / "fr.jpg")
+
+
+def _without_timings(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_timings(v) for k, v in value.items() if k != "timings"}
+    if isinstance(value, list):
+        return [_without_timings(v) for v in value]
+    return value
+
+
+@pytest.mark.models
+def test_a_killed_batch_leaves_only_whole_outputs(tmp_path: Path) -> None:
+    """``ocrai read`` over 40 files (bad ones among them), SIGKILLed at three moments of the
+    batch: every output present is complete and equal to an uninterrupted run's, nothing
+    else is left but hidden temporary files, and a second run completes the batch."""
+    needs_engine()
+    from ocrai.testing import render_line
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    words = ["Invoice", "Monday", "paper", "boxes", "total", "shipped", "twelve", "Friday"]
+    for i in range(40):
+        text = f"{words[i % 8]} {i} {words[(i * 3 + 1) % 8]}"
+        Image.fromarray(render_line(text, font_size=24)).save(folder / f"f{i:02d}.png")
+    (folder / "f07.png").write_bytes(b"not a picture")
+    (folder / "f23.png").write_bytes((folder / "f22.png").read_bytes()[:200])
+    command = [sys.executable, "-m", "ocrai", "read", str(folder), "-f", "json", "-t", "1"]
+    command += ["--pack", "tiny"]
+
+    reference_dir = tmp_path / "reference"
+    done = subprocess.run(
+        [*command, "-o", str(reference_dir)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 1, done.stderr
+    assert "f07.png: not an image" in done.stderr
+    assert "f23.png: cannot decode" in done.stderr
+    reference = {
+        p.name: _without_timings(json.loads(p.read_text("utf-8"))) for p in reference_dir.iterdir()
+    }
+    assert len(reference) == 38
+
+    out = tmp_path / "out"
+    for kill_after in (1, 12, 30):  # outputs written before the kill
+        proc = subprocess.Popen([*command, "-o", str(out)], stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                written = list(out.glob("*.json")) if out.exists() else []
+                if len(written) >= kill_after or proc.poll() is not None:
+                    break
+                time.sleep(0.005)
+            proc.send_signal(signal.SIGKILL)
+        finally:
+            proc.wait(30)
+        assert proc.returncode == -signal.SIGKILL  # killed in the middle, not finished
+        for path in out.iterdir():
+            if path.name.startswith("."):
+                assert path.name.endswith(".tmp"), path.name  # an interrupted write's file
+                continue
+            got = _without_timings(json.loads(path.read_text("utf-8")))  # whole JSON
+            assert got == reference[path.name], path.name
+    done = subprocess.run([*command, "-o", str(out)], capture_output=True, text=True, check=False)
+    assert done.returncode == 1, done.stderr
+    finished = {p.name: p for p in out.iterdir() if not p.name.startswith(".")}
+    assert sorted(finished) == sorted(reference)
+    for name, path in finished.items():
+        assert _without_timings(json.loads(path.read_text("utf-8"))) == reference[name]

@@ -41,5 +41,5 @@ def test_several_callers_share_one_pool() -> None:
 
 
 def test_bad_thread_count() -> None:
-    with pytest.raises(ValueError, match="threads must be at least 1"):
+    with pytest.raises(ValueError, match=r"threads must be in \[1, 1024\]"):
         check(0, 10, 1)

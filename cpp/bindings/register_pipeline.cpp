@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bindings.h"
+#include "ocrai/cpu.h"
 #include "ocrai/ctc.h"
 #include "ocrai/detect.h"
 #include "ocrai/ink.h"
@@ -96,8 +97,9 @@ bool as_bool(const std::string& key, const py::handle& v) {
 
 int as_int(const std::string& key, const py::handle& v) {
   if (py::isinstance<py::bool_>(v) || !py::isinstance<py::int_>(v)) bad_option(key, "an int", v);
-  const auto x = v.cast<long long>();
-  if (x < INT32_MIN || x > INT32_MAX) bad_option(key, "an int in range", v);
+  int overflow = 0;  // Python ints beyond 64 bits set it instead of raising
+  const long long x = PyLong_AsLongLongAndOverflow(v.ptr(), &overflow);
+  if (overflow != 0 || x < INT32_MIN || x > INT32_MAX) bad_option(key, "an int in range", v);
   return static_cast<int>(x);
 }
 
@@ -278,8 +280,9 @@ class PyPipeline {
     models.cls_model = cls_model.value_or("");
     models.fallback_rec_model = fallback_rec_model.value_or("");
     models.fallback_rec_dict = fallback_rec_dict.value_or("");
-    if (threads < 1) {
-      throw py::value_error("threads must be at least 1, got " + std::to_string(threads));
+    if (threads < 1 || threads > kMaxThreads) {
+      throw py::value_error("threads must be in [1, " + std::to_string(kMaxThreads) + "], got " +
+                            std::to_string(threads));
     }
     auto runtime = OrtRuntime::current();
     if (!runtime) {

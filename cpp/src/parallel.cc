@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "ocrai/parallel.h"
 
+#include "ocrai/cpu.h"
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -86,9 +88,9 @@ struct ThreadPool::Impl {
 };
 
 ThreadPool::ThreadPool(int threads) : impl_(std::make_unique<Impl>()) {
-  if (threads < 1) {
-    throw std::invalid_argument("ThreadPool: threads must be at least 1, got " +
-                                std::to_string(threads));
+  if (threads < 1 || threads > kMaxThreads) {
+    throw std::invalid_argument("ThreadPool: threads must be in [1, " +
+                                std::to_string(kMaxThreads) + "], got " + std::to_string(threads));
   }
   impl_->workers.reserve(static_cast<std::size_t>(threads - 1));
   for (int i = 1; i < threads; ++i) {

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "ocrai/binarize.h"
+#include "ocrai/cpu.h"
 #include "ocrai/crop.h"
 #include "ocrai/deskew.h"
 #include "ocrai/errors.h"
@@ -217,7 +218,11 @@ Session load_session(const std::shared_ptr<OrtRuntime>& runtime, const std::stri
   return Session(runtime, path, o);
 }
 
-void expect_image_model(const Session& s, const std::string& path, const char* role, int rank_out) {
+/// Checks a model's signature when it loads, so that a model of another kind (or not an OCR
+/// model at all) is refused here, naming the file, and never reaches run(). `out_dim1` is the
+/// size the output's second dimension must have where the model declares it (0: any).
+void expect_image_model(const Session& s, const std::string& path, const char* role, int rank_out,
+                        std::int64_t out_dim1 = 0) {
   const bool ok = s.inputs().size() == 1 && s.inputs()[0].type == ElementType::kFloat32 &&
                   s.inputs()[0].shape.size() == 4 && !s.outputs().empty() &&
                   s.outputs()[0].type == ElementType::kFloat32 &&
@@ -226,6 +231,16 @@ void expect_image_model(const Session& s, const std::string& path, const char* r
     throw ModelError(path + " is not a " + role + " model: expected one float32 input of rank 4 "
                      "and a float32 output of rank " + std::to_string(rank_out));
   }
+  const std::int64_t in_channels = s.inputs()[0].shape[1];
+  if (in_channels != 3 && in_channels > 0) {
+    throw ModelError(path + " is not a " + role + " model: it takes " +
+                     std::to_string(in_channels) + " input channels, not 3");
+  }
+  const std::int64_t dim1 = s.outputs()[0].shape[1];
+  if (out_dim1 > 0 && dim1 > 0 && dim1 != out_dim1) {
+    throw ModelError(path + " is not a " + role + " model: its output has " +
+                     std::to_string(dim1) + " channels, not " + std::to_string(out_dim1));
+  }
 }
 
 }  // namespace
@@ -233,8 +248,9 @@ void expect_image_model(const Session& s, const std::string& path, const char* r
 Pipeline::Pipeline(std::shared_ptr<OrtRuntime> runtime, const PipelineModels& models,
                    int threads)
     : runtime_(std::move(runtime)), threads_(threads) {
-  if (threads < 1) {
-    throw std::invalid_argument("threads must be at least 1, got " + std::to_string(threads));
+  if (threads < 1 || threads > kMaxThreads) {
+    throw std::invalid_argument("threads must be in [1, " + std::to_string(kMaxThreads) +
+                                "], got " + std::to_string(threads));
   }
   if (!runtime_) throw RuntimeLoadError("ONNX Runtime is not loaded");
   if (models.det_model.empty()) throw std::invalid_argument("det_model is required");
@@ -252,7 +268,7 @@ Pipeline::Pipeline(std::shared_ptr<OrtRuntime> runtime, const PipelineModels& mo
   const int rec_threads = 1;
 
   det_ = std::make_unique<Session>(load_session(runtime_, models.det_model, threads));
-  expect_image_model(*det_, models.det_model, "text detection", 4);
+  expect_image_model(*det_, models.det_model, "text detection", 4, 1);
   det_name_ = base_name(models.det_model);
 
   auto load_rec = [&](const std::string& path, const std::string& dict_path) {

@@ -2,6 +2,8 @@
 // ONNX Runtime behind the runtime.h owners. This is the only file that sees Ort::Exception.
 #include "ocrai/runtime.h"
 
+#include "ocrai/cpu.h"
+
 #include <dlfcn.h>
 
 #include <cstdlib>
@@ -263,8 +265,10 @@ std::vector<char> read_model_file(const std::string& path) {
 }
 
 Ort::SessionOptions make_options(const SessionOptions& options) {
-  if (options.intra_op_threads < 1 || options.inter_op_threads < 1) {
-    throw std::invalid_argument("session threads must be at least 1");
+  if (options.intra_op_threads < 1 || options.inter_op_threads < 1 ||
+      options.intra_op_threads > kMaxThreads || options.inter_op_threads > kMaxThreads) {
+    throw std::invalid_argument("session threads must be in [1, " + std::to_string(kMaxThreads) +
+                                "]");
   }
   Ort::SessionOptions so;
   so.SetIntraOpNumThreads(options.intra_op_threads);

@@ -62,6 +62,7 @@ __all__ = ["OcrAI", "available_cores"]
 _FAST_PACK = "ppocrv6-tiny"
 _CLS_PACK = "ppocrv5-cls"
 _CLASSIFY_MODES = ("off", "on", "auto")
+_MAX_THREADS = 1024  # the native core's limit (kMaxThreads in cpu.h)
 _ROLE_KIND: dict[str, str] = {
     "det_model": "det",
     "rec_model": "rec",
@@ -257,7 +258,8 @@ class OcrAI:
         The model directory; default ``$OCRAI_MODEL_DIR``, else the per-user data directory
         (see `ocrai.models`). Created when missing.
     threads
-        The thread budget of this engine (see the module docstring); None = a fair share.
+        The thread budget of this engine (see the module docstring), 1 to 1024; None = a
+        fair share.
     pack
         The model pack: ``"ppocrv6-small"`` (default, every supported language) or
         ``"ppocrv6-tiny"`` (about 3.5x cheaper, no Japanese kana).
@@ -299,8 +301,8 @@ class OcrAI:
         if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)):
             msg = f"threads must be a positive int or None, got {threads!r}"
             raise TypeError(msg)
-        if threads is not None and threads < 1:
-            msg = f"threads must be >= 1, got {threads}"
+        if threads is not None and not 1 <= threads <= _MAX_THREADS:
+            msg = f"threads must be >= 1 and <= {_MAX_THREADS}, got {threads}"
             raise ValueError(msg)
         if classify not in _CLASSIFY_MODES:
             msg = f"classify must be one of {_CLASSIFY_MODES}, got {classify!r}"

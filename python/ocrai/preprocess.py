@@ -72,16 +72,34 @@ RECOGNIZER_MEAN = (0.5, 0.5, 0.5)
 RECOGNIZER_STD = (0.5, 0.5, 0.5)
 
 
+# The native kernels take C ints: larger values are refused here with a clear message
+# (pybind11 would raise an unhelpful "incompatible function arguments" TypeError).
+_INT_MAX = 2**31 - 1
+
+
+def _in_int_range(name: str, value: int) -> int:
+    if not -_INT_MAX - 1 <= value <= _INT_MAX:
+        msg = f"{name} must be at most {_INT_MAX} in magnitude, got {value}"
+        raise ValueError(msg)
+    return value
+
+
 def _integer(name: str, value: SupportsIndex) -> int:
-    """`value` as an int; floats and bools are refused rather than truncated."""
+    """`value` as an int in C int range; floats and bools are refused rather than
+    truncated."""
     if isinstance(value, bool | np.bool_):
         msg = f"{name} must be an integer, got bool {value!r}"
         raise TypeError(msg)
     try:
-        return operator.index(value)
+        result = operator.index(value)
     except TypeError as e:
         msg = f"{name} must be an integer, got {type(value).__name__} {value!r}"
         raise TypeError(msg) from e
+    return _in_int_range(name, result)
+
+
+def _optional_integer(name: str, value: SupportsIndex | None) -> int | None:
+    return None if value is None else _integer(name, value)
 
 
 def _real(name: str, value: SupportsFloat) -> float:
@@ -115,7 +133,7 @@ def _size(size: Sequence[int], name: str) -> tuple[int, int]:
     if width < 0 or height < 0:
         msg = f"{name} must be non-negative, got {size!r}"
         raise ValueError(msg)
-    return width, height
+    return _in_int_range(f"{name} width", width), _in_int_range(f"{name} height", height)
 
 
 def resize(
@@ -158,7 +176,9 @@ def rectified_width(quad: QuadLike, height: int, max_width: int | None = None) -
     It is the mean length of the top and bottom edges over the mean of the left and right
     edges, times ``height``, rounded and clamped to ``[1, max_width]``.
     """
-    return _core.kernels.rectified_width(_quad(quad), height, max_width or 0)
+    return _core.kernels.rectified_width(
+        _quad(quad), _integer("height", height), _optional_integer("max_width", max_width) or 0
+    )
 
 
 def crop_quad(
@@ -182,14 +202,19 @@ def crop_quad(
     Degenerate, concave or counter-clockwise quads raise ValueError.
     """
     q = _quad(quad)
+    height = _integer("height", height)
     if width is None:
-        width = _core.kernels.rectified_width(q, height, max_width or 0)
+        width = _core.kernels.rectified_width(
+            q, height, _optional_integer("max_width", max_width) or 0
+        )
+    width = _integer("width", width)
+    border_value = _integer("border_value", border_value)
     return _core.kernels.crop_quad_u8(image, q, width, height, border, border_value, out)
 
 
 def round_up(value: int, multiple: int) -> int:
     """``value`` rounded up to a multiple of ``multiple``."""
-    return _core.kernels.round_up(value, multiple)
+    return _core.kernels.round_up(_integer("value", value), _integer("multiple", multiple))
 
 
 def _affine(
@@ -287,6 +312,8 @@ def pack_batch(
             width = round_up(width, multiple)
     if batch is None:
         batch = len(crops)
+    height, width = _integer("height", height), _integer("width", width)
+    batch = _integer("batch", batch)
     return _core.kernels.pack_batch_f32(
         crops, a, b, reverse_channels, pad_value, batch, height, width, out
     )

@@ -35,4 +35,9 @@ const char* target_name(SimdTarget target);
 /// Names of the targets in `mask`, best last.
 std::vector<std::string> target_names(std::uint32_t mask);
 
+/// The most threads one pool, session or pipeline accepts. Thread counts come from users
+/// (`threads=`); an absurd one (threads=100000) would stall the process creating threads,
+/// so entry points refuse more than this with std::invalid_argument.
+inline constexpr int kMaxThreads = 1024;
+
 }  // namespace ocrai

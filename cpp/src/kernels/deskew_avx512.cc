@@ -74,7 +74,9 @@ OCRAI_TARGET_AVX512 void rotate_row4(const std::uint8_t* src, std::ptrdiff_t str
   const __m512i last_col = _mm512_set1_epi32(src_width - 1);
   const __m512i last_row = _mm512_set1_epi32(src_height - 1);
   const __m512i vstride = _mm512_set1_epi32(static_cast<int>(stride));
-  const __m512i fill = _mm512_set1_epi32(border * 0x01010101);
+  // The border byte in each byte of a dword; in unsigned arithmetic (255 * 0x01010101 > INT_MAX).
+  const __m512i fill =
+      _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(border) * 0x01010101u));
   const __m512i frac = _mm512_set1_epi32(kWeightOne - 1);
   const __m512i weight_one = _mm512_set1_epi32(kWeightOne);
   const __m512i round = _mm512_set1_epi32(1 << 15);
