@@ -113,7 +113,7 @@ class Input:
 
 def call(inp: Input) -> Callable[[], Any]:
     """Chooses a kernel and its arguments; returns the call, to be run on each target."""
-    kernel = inp.int(0, 14)
+    kernel = inp.int(0, 15)
     image = inp.image()
     order = inp.pick(["rgb", "bgr", "rgb", "hsv"])
     if kernel == 0:
@@ -183,6 +183,9 @@ def call(inp: Input) -> Callable[[], Any]:
         return lambda: preprocess.deskew(
             image, order, max_angle=max_angle, border=border, expand=expand, min_confidence=conf
         )
+    if kernel == 14:
+        tolerance, give_up = inp.int(-2, 260), inp.int(-1, 50)
+        return lambda: _core.pipeline.ink_bounds(image, tolerance=tolerance, give_up_height=give_up)
     value, multiple = inp.int(-5, 2**31), inp.int(-1, 1024)
     return lambda: preprocess.round_up(value, multiple)
 

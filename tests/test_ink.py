@@ -95,5 +95,7 @@ def test_bad_arguments() -> None:
         ink_bounds(image, tolerance=256)
     with pytest.raises(ValueError, match="tolerance"):
         ink_bounds(image, tolerance=-1)
+    with pytest.raises(ValueError, match="give_up_height"):
+        ink_bounds(image, tolerance=3, give_up_height=-1)
     with pytest.raises(TypeError):
         ink_bounds(image.astype(np.float32), tolerance=3)

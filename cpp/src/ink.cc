@@ -56,6 +56,10 @@ PixelRect ink_bounds(const ImageView& image, int tolerance, int give_up_height) 
     throw std::invalid_argument("ink_bounds: tolerance must be in [0, 255], got " +
                                 std::to_string(tolerance));
   }
+  if (give_up_height < 0) {
+    throw std::invalid_argument("ink_bounds: give_up_height must be >= 0, got " +
+                                std::to_string(give_up_height));
+  }
   const PixelRect whole{0, 0, image.width, image.height};
   if (image.empty()) return {};
   const int c = image.channels;

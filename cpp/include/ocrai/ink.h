@@ -34,7 +34,7 @@ inline constexpr double kPlainBorderShare = 0.95;
 /// `give_up_height`: once the rows between the first and the last row with ink reach this
 /// many, the whole image is returned without scanning the rows in between (a caller that
 /// only uses a rectangle well inside the image saves the scan of a full page). 0: never.
-/// Throws std::invalid_argument when tolerance is outside [0, 255].
+/// Throws std::invalid_argument when tolerance is outside [0, 255] or give_up_height < 0.
 PixelRect ink_bounds(const ImageView& image, int tolerance, int give_up_height = 0);
 
 }  // namespace ocrai
