@@ -58,6 +58,8 @@ zero-size and 1-pixel images                   valid everywhere (or ValueError "
                                                where no output can be made)                test_deskew::test_rotation_of_empty_and_tiny_images, test_resize::test_out_and_empty
 NaN/inf parameters (angle, k, quad, pad)       ValueError ("must be finite", "NaN")        the same tests; test_crop::test_rejects_bad_quads
 sizes that overflow ``int`` or memory          ValueError ("exceeds int") / MemoryError    here
+ink_bounds tolerance outside [0, 255],         ValueError ("tolerance", "give_up_height") test_ink::test_bad_arguments
+give_up_height < 0
 random shapes, strides, parameters             only the documented exceptions              fuzz/fuzz_kernels.py
 **Model files** (``OcrAI`` on first use / ``warmup``, ``_core.pipeline.Pipeline``, ``ModelStore.install``)
 truncated model                                ModelError naming the file                  here; test_runtime::test_truncated_model_raises_model_error
