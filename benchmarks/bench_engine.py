@@ -18,9 +18,6 @@ Many pages: `recognize_many` beside a loop of `recognize` on the same engine.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +26,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from ocrai import testing
 from ocrai.models import ModelStore
 from ocrai.testing import render_line
 
@@ -126,16 +124,7 @@ def engine_inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]
 
 
 def run_script(script: str, model_dir: Path, line: Path) -> dict[str, Any]:
-    result = subprocess.run(
-        [sys.executable, "-c", script, str(model_dir), str(line)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    out: dict[str, Any] = json.loads(result.stdout.splitlines()[-1])
-    return out
+    return testing.run_json_script(script, model_dir, line, timeout=300)
 
 
 def record(benchmark: Any, runs: list[dict[str, Any]]) -> None:

@@ -23,8 +23,28 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 TestOneInput = Callable[[bytes], None]
+
+
+class Draws:
+    """The arguments of one call, drawn from the fuzzer's bytes (an exhausted input gives
+    zeros and first choices, so every input is complete)."""
+
+    def __init__(self, data: bytes) -> None:
+        import atheris  # here, not at the top: harnesses import this module first
+
+        self.fdp = atheris.FuzzedDataProvider(data)
+
+    def int(self, lo: int, hi: int) -> int:
+        return int(self.fdp.ConsumeIntInRange(lo, hi))
+
+    def pick(self, values: list[Any]) -> Any:
+        return self.fdp.PickValueInList(values)
+
+    def bool(self) -> bool:
+        return bool(self.fdp.ConsumeBool())
 
 
 def replaying() -> bool:

@@ -23,27 +23,14 @@ import _harness
 with _harness.instrumented():
     from ocrai import _core, preprocess
 
-import atheris
 
 TARGETS: list[str] = _core.simd_info()["supported"]
 ALLOWED = (TypeError, ValueError)
 MAX_OUT = 300  # largest output side the harness asks for
 
 
-class Input:
+class Input(_harness.Draws):
     """Draws the arguments of one call from the fuzzer's bytes."""
-
-    def __init__(self, data: bytes) -> None:
-        self.fdp = atheris.FuzzedDataProvider(data)
-
-    def int(self, lo: int, hi: int) -> int:
-        return self.fdp.ConsumeIntInRange(lo, hi)
-
-    def pick(self, values: list[Any]) -> Any:
-        return self.fdp.PickValueInList(values)
-
-    def bool(self) -> bool:
-        return self.fdp.ConsumeBool()
 
     def real(self, lo: float, hi: float) -> float:
         """Mostly a float in [lo, hi]; sometimes NaN, an infinity or an extreme."""

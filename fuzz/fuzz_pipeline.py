@@ -28,7 +28,6 @@ with _harness.instrumented():
     from ocrai import _core, _runtime
     from ocrai.testing import render_line
 
-import atheris
 
 ALLOWED = (TypeError, ValueError)
 PACKS = Path(_core.__file__).parent / "packs"
@@ -57,16 +56,7 @@ PIPELINES = pipelines()
 ENGINE = ocrai.OcrAI(pack="ppocrv6-tiny", threads=1)
 
 
-class Input:
-    def __init__(self, data: bytes) -> None:
-        self.fdp = atheris.FuzzedDataProvider(data)
-
-    def int(self, lo: int, hi: int) -> int:
-        return self.fdp.ConsumeIntInRange(lo, hi)
-
-    def pick(self, values: list[Any]) -> Any:
-        return self.fdp.PickValueInList(values)
-
+class Input(_harness.Draws):
     def real(self, lo: float, hi: float) -> float:
         if self.int(0, 15) == 15:  # exhausted input gives 0: plain values
             return self.pick([math.nan, math.inf, -math.inf, 1e300, -0.0])

@@ -21,15 +21,13 @@ recognition), free it. The drift is the RSS after the last cycle minus the RSS a
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
 import ocrai
+from ocrai import testing
 
 pytestmark = [
     pytest.mark.models,
@@ -99,16 +97,7 @@ PROBE = textwrap.dedent(
 
 
 def run_probe(model_dir: Path, cycles: int) -> dict[str, object]:
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE, str(model_dir), str(cycles)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=900,
-    )
-    assert result.returncode == 0, result.stderr
-    figures: dict[str, object] = json.loads(result.stdout.splitlines()[-1])
-    return figures
+    return testing.run_json_script(PROBE, model_dir, str(cycles), timeout=900)
 
 
 @pytest.mark.slow

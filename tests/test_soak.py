@@ -14,14 +14,13 @@ variant here, beside test_memory.py's release measurements and its 200 one-line 
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
 
 import pytest
+
+from ocrai import testing
 
 pytestmark = pytest.mark.models
 
@@ -62,16 +61,7 @@ SCRIPT = textwrap.dedent(
 
 
 def soak(model_dir: Path, cycles: int) -> dict[str, object]:
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, str(model_dir), str(cycles)],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=3600,
-    )
-    assert done.returncode == 0, done.stderr
-    result: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
-    return result
+    return testing.run_json_script(SCRIPT, model_dir, str(cycles), timeout=3600)
 
 
 def check_drift(result: dict[str, object], cycles: int) -> None:

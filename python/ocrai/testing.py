@@ -7,12 +7,17 @@ ground truth without shipping images. Nothing here is used by the OCR itself.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
@@ -30,6 +35,7 @@ __all__ = [
     "render_page",
     "render_paragraph",
     "rotate_image",
+    "run_json_script",
 ]
 
 # Original sentences in each language the project supports, written for these tests.
@@ -303,3 +309,21 @@ def cer(read: str, truth: str, lang: str = "en", *, casefold: bool = False) -> f
     if not truth:
         return 0.0 if not read else 1.0
     return levenshtein(read, truth) / len(truth)
+
+
+def run_json_script(script: str, *args: str | os.PathLike[str], timeout: float) -> dict[str, Any]:
+    """Runs `script` in a fresh Python process (this interpreter, ``-c script args...``) and
+    returns the JSON object printed on the last line of its output: measurements of memory
+    and start-up need a process of their own. AssertionError with the process's stderr when
+    it fails."""
+    done = subprocess.run(
+        [sys.executable, "-c", script, *map(str, args)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert isinstance(result, dict), done.stdout
+    return result
