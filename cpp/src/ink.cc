@@ -16,24 +16,29 @@ namespace {
 
 using Colour = std::array<int, 4>;
 
+/// Calls visit(x, y) once for each pixel of the outermost rows and columns.
+template <typename Visit>
+void for_each_border_pixel(const ImageView& image, Visit visit) {
+  for (int x = 0; x < image.width; ++x) {
+    visit(x, 0);
+    if (image.height > 1) visit(x, image.height - 1);
+  }
+  for (int y = 1; y + 1 < image.height; ++y) {
+    visit(0, y);
+    if (image.width > 1) visit(image.width - 1, y);
+  }
+}
+
 /// Per-channel median of the outermost rows and columns.
 Colour border_median(const ImageView& image, std::size_t* count) {
   const int c = image.channels;
   std::array<std::array<std::uint32_t, 256>, 4> hist{};
   std::size_t n = 0;
-  auto add = [&](int x, int y) {
+  for_each_border_pixel(image, [&](int x, int y) {
     const std::uint8_t* p = image.row(y) + static_cast<std::ptrdiff_t>(x) * c;
     for (int k = 0; k < c; ++k) ++hist[static_cast<std::size_t>(k)][p[k]];
     ++n;
-  };
-  for (int x = 0; x < image.width; ++x) {
-    add(x, 0);
-    if (image.height > 1) add(x, image.height - 1);
-  }
-  for (int y = 1; y + 1 < image.height; ++y) {
-    add(0, y);
-    if (image.width > 1) add(image.width - 1, y);
-  }
+  });
   Colour median{};
   for (int k = 0; k < c; ++k) {
     std::size_t seen = 0;
@@ -73,17 +78,9 @@ PixelRect ink_bounds(const ImageView& image, int tolerance, int give_up_height) 
   };
   // A plain background: nearly all of the border has its colour.
   std::size_t plain = 0;
-  auto count_plain = [&](int x, int y) {
+  for_each_border_pixel(image, [&](int x, int y) {
     plain += is_ink(image.row(y) + static_cast<std::ptrdiff_t>(x) * c) ? 0 : 1;
-  };
-  for (int x = 0; x < image.width; ++x) {
-    count_plain(x, 0);
-    if (image.height > 1) count_plain(x, image.height - 1);
-  }
-  for (int y = 1; y + 1 < image.height; ++y) {
-    count_plain(0, y);
-    if (image.width > 1) count_plain(image.width - 1, y);
-  }
+  });
   if (static_cast<double>(plain) < kPlainBorderShare * static_cast<double>(border)) return whole;
 
   auto first_ink = [&](int y, int from, int to) {  // first ink column in [from, to), or to
