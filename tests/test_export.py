@@ -370,3 +370,29 @@ def test_formats_table() -> None:
     assert set(FORMATS) == {"txt", "json", "hocr", "alto", "tsv"}
     assert FORMATS["alto"] == (export.to_alto, ".xml")
     assert len({ext for _, ext in FORMATS.values()}) == len(FORMATS)
+
+
+def test_plain_python_layers_never_import_the_native_module() -> None:
+    # results and exporters are plain Python: they must stay importable and testable in
+    # isolation from the C++ core, so none of their modules imports `_core`.
+    import ast
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("ocrai")
+    assert spec is not None
+    assert spec.origin is not None
+    package = Path(spec.origin).parent
+    modules = [package / "results.py", *sorted((package / "export").glob("*.py"))]
+    offenders = []
+    for module in modules:
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or "", *(alias.name for alias in node.names)]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            if any(name == "_core" or name.endswith("._core") for name in names):
+                offenders.append(f"{module.name}:{node.lineno}")
+    assert offenders == []

@@ -9,10 +9,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
-from ocrai import _core
 from ocrai.results import Page
 
-from ._common import IntBox, as_pages, int_box, xml_text
+from ._common import IntBox, as_pages, int_box, ocrai_version, xml_text
 from ._hocr import line_words
 
 __all__ = ["ALTO_NAMESPACE", "to_alto"]
@@ -51,7 +50,7 @@ def to_alto(pages: Page | Iterable[Page]) -> str:
     _sub(processing, "processingStepDescription").text = "text detection and recognition"
     software = _sub(processing, "processingSoftware")
     _sub(software, "softwareName").text = "ocrai"
-    _sub(software, "softwareVersion").text = _core.__version__
+    _sub(software, "softwareVersion").text = ocrai_version()
     layout = _sub(root, "Layout")
     for p, page in enumerate(page_list, start=1):
         page_el = _sub(

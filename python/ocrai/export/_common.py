@@ -5,12 +5,22 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
+from functools import cache
+from importlib import metadata
 
 from ocrai.results import BBox, Line, Page
 
-__all__ = ["IntBox", "as_pages", "int_box", "xml_text"]
+__all__ = ["IntBox", "as_pages", "int_box", "ocrai_version", "xml_text"]
 
 IntBox = tuple[int, int, int, int]
+
+
+@cache
+def ocrai_version() -> str:
+    """The installed ocrai's version, from its package metadata: the exporters name their
+    generator without importing the native module (they are plain Python)."""
+    return metadata.version("ocrai")
+
 
 # Characters that XML 1.0 cannot carry even escaped (C0 controls but tab/LF/CR, lone
 # surrogates, U+FFFE/U+FFFF). Recognised text never has them; names of files might.

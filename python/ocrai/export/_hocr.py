@@ -9,10 +9,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 
-from ocrai import _core
 from ocrai.results import Line, Page, Word
 
-from ._common import as_pages, int_box, percent, xml_text
+from ._common import as_pages, int_box, ocrai_version, percent, xml_text
 
 __all__ = ["XHTML_NAMESPACE", "to_hocr"]
 
@@ -46,7 +45,7 @@ def to_hocr(pages: Page | Iterable[Page], *, title: str | None = None) -> str:
     ET.SubElement(
         head, "meta", {"http-equiv": "Content-Type", "content": "text/html; charset=utf-8"}
     )
-    ET.SubElement(head, "meta", {"name": "ocr-system", "content": f"ocrai {_core.__version__}"})
+    ET.SubElement(head, "meta", {"name": "ocr-system", "content": f"ocrai {ocrai_version()}"})
     ET.SubElement(head, "meta", {"name": "ocr-capabilities", "content": _CAPABILITIES})
     body = ET.SubElement(html, "body")
     for p, page in enumerate(page_list, start=1):

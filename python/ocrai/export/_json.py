@@ -15,10 +15,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from ocrai import _core
 from ocrai.results import Page
 
-from ._common import as_pages
+from ._common import as_pages, ocrai_version
 
 __all__ = ["SCHEMA_ID", "from_json", "json_schema", "to_json"]
 
@@ -30,7 +29,7 @@ def to_json(pages: Page | Iterable[Page], *, indent: int | None = None) -> str:
     """A JSON document holding one page or several; ``indent`` pretty-prints it."""
     document = {
         "schema": SCHEMA_ID,
-        "generator": f"ocrai {_core.__version__}",
+        "generator": f"ocrai {ocrai_version()}",
         "pages": [page.to_dict() for page in as_pages(pages)],
     }
     return json.dumps(document, ensure_ascii=False, allow_nan=False, indent=indent)
