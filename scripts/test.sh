@@ -4,7 +4,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 venv=${OCRAI_VENV:-$root/.venv}
-bash "$root/scripts/bootstrap.sh" test
+# The dask group: tests/test_dask.py runs a real scheduler and workers (ocrai[dask]).
+bash "$root/scripts/bootstrap.sh" test dask
 cd "$root"
 # Run from the checkout with --import-mode=importlib (pyproject): the installed package is the
 # one under test, never the python/ sources.

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from ._batch import BatchReader, Recognizer
+from ._batch import BatchReader, BatchResult, Recognizer
 from ._info import build_info
 from .errors import OcrError
 from .export import FORMATS
@@ -242,6 +242,14 @@ def _cmd_read(
 ) -> int:
     """Reads every file; one output per file (or stdout); 1 when any file failed, 2 when
     nothing could be read at all (no models, no output folder)."""
+    if args.resume and args.out is None:
+        print(
+            "ocrai: error: --resume needs --out: it skips inputs whose output exists",
+            file=sys.stderr,
+        )
+        return 2
+    if args.scheduler is not None or args.workers is not None:
+        return _cmd_read_cluster(args)
     if args.out is not None:
         try:
             Path(args.out).mkdir(parents=True, exist_ok=True)
@@ -264,6 +272,7 @@ def _cmd_read(
         progress=args.progress,
         max_pixels=args.max_pixels,
         dpi=args.dpi,
+        resume=args.resume,
     )
     try:
         result = reader.run(args.files)
@@ -279,10 +288,98 @@ def _cmd_read(
         free = getattr(engine, "free_resources", None)
         if callable(free):
             free()
+    _report_result(result)
+    return result.exit_status
+
+
+def _report_result(result: BatchResult) -> None:
+    if result.skipped:
+        print(
+            f"ocrai: skipped {len(result.skipped)} inputs whose outputs exist (--resume)",
+            file=sys.stderr,
+        )
     if result.failed:
         total = len(result.read) + len(result.failed)
         print(f"ocrai: {len(result.failed)} of {total} inputs failed", file=sys.stderr)
+
+
+def _cmd_read_cluster(args: argparse.Namespace) -> int:
+    """``ocrai read`` on Dask: the same outputs, reports and exit status as in one
+    process; the pages are read by the cluster's workers, one engine each."""
+    try:
+        ocrai_dask = importlib.import_module("ocrai.dask")
+    except ImportError as exc:
+        print(
+            f"ocrai: error: --scheduler and --workers need Dask: pip install 'ocrai[dask]' ({exc})",
+            file=sys.stderr,
+        )
+        return 2
+    from .batch import ReaderConfig
+
+    if args.out is not None:
+        try:
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            print(
+                f"ocrai: error: cannot create the output folder {args.out}: {exc}", file=sys.stderr
+            )
+            return 2
+    config = ReaderConfig(
+        pack=_READ_PACKS[args.pack],
+        fast=args.fast,
+        threads=args.threads,
+        detect=not args.no_detect,
+        max_pixels=args.max_pixels,
+        dpi=args.dpi,
+    )
+    try:
+        with ocrai_dask.connect(args.scheduler, workers=args.workers) as client:
+            ocrai_dask.register_engines(client, config)
+            try:
+                reader = BatchReader(
+                    fmt=args.format,
+                    out_dir=args.out,
+                    recursive=args.recursive,
+                    progress=args.progress,
+                    resume=args.resume,
+                    page_source=functools.partial(
+                        ocrai_dask.read_pages, client, config=config, register=False
+                    ),
+                )
+                result = reader.run(args.files)
+            finally:
+                ocrai_dask.release_engines(client)  # the workers free their engines now
+    except (OSError, TimeoutError) as exc:
+        where = args.scheduler or "a local cluster"
+        print(f"ocrai: error: cannot reach the Dask scheduler ({where}): {exc}", file=sys.stderr)
+        return 2
+    _report_result(result)
     return result.exit_status
+
+
+def _add_read_cluster(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        "cluster (pip install 'ocrai[dask]')",
+        "Read the pages on Dask workers, one engine per worker; outputs, reports and exit "
+        "status are those of a local run. Sources may be fsspec URLs (s3://bucket/scans/).",
+    )
+    where = group.add_mutually_exclusive_group()
+    where.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786",
+    )
+    where.add_argument(
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        help="start a local Dask cluster of N single-thread worker processes",
+    )
+    group.add_argument(
+        "--resume",
+        action="store_true",
+        help="skip inputs whose output exists in --out (outputs are written atomically)",
+    )
 
 
 def _add_read(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -339,6 +436,7 @@ def _add_read(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         metavar="DPI",
         help=f"resolution of rendered PDF pages ({PDF_DPI:g})",
     )
+    _add_read_cluster(parser)
     parser.set_defaults(handler=_cmd_read)
 
 

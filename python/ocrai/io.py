@@ -86,6 +86,7 @@ __all__ = [
     "default_max_pixels",
     "iter_pages",
     "load_image",
+    "page_count",
 ]
 
 ColorOrder = Literal["rgb", "bgr"]
@@ -200,6 +201,17 @@ def iter_pages(
     when the iterator is exhausted or closed."""
     checked = _Options.check(order, max_pixels, dpi)
     return _iterate(source, checked)
+
+
+def page_count(source: ImageSource, *, max_pixels: int | None = None, dpi: float = PDF_DPI) -> int:
+    """The number of pages of `source`: every page of a multi-page TIFF or PDF, else 1.
+    Read from the file's structure (TIFF directories, the PDF's page tree); no page is
+    decoded. Errors are those of `load_image` for data that cannot be opened."""
+    document = _open(source, _Options.check(None, max_pixels, dpi))
+    try:
+        return document.count()
+    finally:
+        document.close()
 
 
 def _iterate(source: ImageSource, options: _Options) -> Iterator[LoadedImage]:
