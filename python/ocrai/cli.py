@@ -314,7 +314,7 @@ def _cmd_read_cluster(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    from .batch import ReaderConfig
+    from .batch import ReaderConfig, is_url
 
     if args.out is not None:
         try:
@@ -346,7 +346,9 @@ def _cmd_read_cluster(args: argparse.Namespace) -> int:
                         ocrai_dask.read_pages, client, config=config, register=False
                     ),
                 )
-                result = reader.run(args.files)
+                # Workers run elsewhere, in folders of their own: local paths go absolute.
+                files = [f if is_url(f) else str(Path(f).absolute()) for f in args.files]
+                result = reader.run(files)
             finally:
                 ocrai_dask.release_engines(client)  # the workers free their engines now
     except (OSError, TimeoutError) as exc:
