@@ -226,12 +226,24 @@ def test_cli_on_a_scheduler_equals_local_mode(
 
 
 def test_python_api_streams_each_page_once(
-    client: Any, pages_folder: Path, local_texts: dict[str, Any]
+    client: Any, pages_folder: Path, local_texts: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from ocrai.dask import read_pages
 
+    submitted: list[Any] = []
+    submit = client.submit
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        future = submit(*args, **kwargs)
+        submitted.append(future)
+        return future
+
+    monkeypatch.setattr(client, "submit", counting)
     sources = sorted(str(p) for p in pages_folder.iterdir())
-    records = list(read_pages(client, sources, config=CONFIG, window=2))
+    records = []
+    for record in read_pages(client, sources, config=CONFIG, window=2):
+        records.append(record)
+        assert len(submitted) - len(records) <= 2  # never more than the window in flight
     keys = Counter(r.key for r in records)
     assert all(n == 1 for n in keys.values())
     assert len(records) == sum(PAGES.values()) + len(BAD)
