@@ -305,3 +305,14 @@ def test_the_abort_hook_is_test_only_and_off_by_default(tmp_path: Path) -> None:
     )
     assert other.returncode == 0  # the marker is matched in the file name only
     assert batch.ABORT_ENV == "OCRAI_TESTING_ABORT"
+
+
+def test_command_resume_needs_an_output_folder(
+    sources: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ocrai.cli import main
+
+    assert main(["read", str(sources["one.png"]), "--resume"]) == 2
+    assert "--resume needs --out" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # one place to read: a scheduler or local workers
+        main(["read", "x.png", "--scheduler", "tcp://127.0.0.1:1", "--workers", "2"])
