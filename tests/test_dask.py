@@ -271,6 +271,18 @@ def test_the_bag_entry(client: Any, pages_folder: Path, local_texts: dict[str, A
     assert [r.error_type for r in records if not r.ok] == ["ImageError"]
 
 
+def test_workers_open_urls_themselves(
+    client: Any, pages_folder: Path, local_texts: dict[str, Any]
+) -> None:
+    """A ``file://`` URL stands for any fsspec URL (s3://...): the workers fetch it."""
+    from ocrai.dask import read_pages
+
+    url = (pages_folder / "doc.pdf").as_uri()
+    records = sorted(read_pages(client, [url], config=CONFIG), key=lambda r: r.page)
+    assert [(r.source, r.page) for r in records] == [(url, 0), (url, 1)]
+    assert [(r.page, r.text) for r in records] == local_texts["doc"]
+
+
 def _worker_pids(client: Any) -> dict[str, int]:
     info = client.scheduler_info(n_workers=-1)["workers"]
     pids = client.run(os.getpid)
