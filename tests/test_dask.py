@@ -333,7 +333,9 @@ def test_a_page_that_aborts_its_worker_fails_alone(
     assert [r.source for r in failed] == [str(bad)]
     assert failed[0].error_type == "KilledWorker"
     assert "worker process reading this page died every time" in (failed[0].error_message or "")
-    assert "submitted 2 times" in (failed[0].error_message or "")
+    assert "submitted 2 times, 4 worker deaths, the last on tcp://127.0.0.1:" in (
+        failed[0].error_message or ""
+    )
     client.wait_for_workers(2, timeout=90)
 
 

@@ -56,6 +56,7 @@ __all__ = [
     "PageRecord",
     "PageTask",
     "ReaderConfig",
+    "error_reason",
     "expand_source",
     "is_url",
     "open_source",

@@ -157,14 +157,22 @@ def _cluster_threads(client: Client) -> int:
     return max(1, sum(int(w.get("nthreads", 1)) for w in workers.values()))
 
 
-def _killed_message(exc: BaseException, attempts: int) -> str:
-    tries = "once" if attempts == 1 else f"{attempts} times"
+def _killed_message(exc: BaseException, submissions: int) -> str:
+    """KilledWorker, said for a page: how often its worker died, and the last one."""
+    allowed = getattr(exc, "allowed_failures", None)
+    last = getattr(getattr(exc, "last_worker", None), "address", None)
+    deaths = (
+        f"{submissions * (allowed + 1)} worker deaths"
+        if isinstance(allowed, int)
+        else "worker deaths"
+    )
+    tries = "once" if submissions == 1 else f"{submissions} times"
+    where = f", the last on {last}" if last else ""
     return (
-        f"the worker process reading this page died every time it was tried (the page "
-        f"was submitted {tries}; the scheduler allows "
-        f"{dask.config.get('distributed.scheduler.allowed-failures', 3)} deaths "
-        f"per task): a native crash or running out of memory ({exc})"
-    ).replace("\n", " ")
+        f"the worker process reading this page died every time it was tried (submitted "
+        f"{tries}, {deaths}{where}): a native crash or running out of memory; see the "
+        "worker's log"
+    )
 
 
 def read_pages(

@@ -32,7 +32,7 @@ import ray.data
 
 from .batch import PageReader, PageRecord, PageTask, ReaderConfig, expand_source
 
-__all__ = ["RECORD_COLUMNS", "RayPageReader", "dataset", "read_pages"]
+__all__ = ["RECORD_COLUMNS", "RayPageReader", "dataset", "read_pages", "record_from_row"]
 
 #: The columns of the record rows (``timings`` is a JSON object in a string; absent
 #: ``result``, ``error_type`` and ``error_message`` are empty strings, so that every block
