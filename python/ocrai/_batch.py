@@ -138,15 +138,15 @@ def output_paths(inputs: Sequence[BatchInput], out_dir: Path, suffix: str) -> li
     return result
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Writes `text` (UTF-8) to `path` through a temporary file in the same folder and an
-    atomic rename: readers see the old file or the whole new one, never part of it, and
-    an interrupted write leaves at most the hidden temporary file."""
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Writes `text` (UTF-8, or bytes as they are) to `path` through a temporary file in
+    the same folder and an atomic rename: readers see the old file or the whole new one,
+    never part of it, and an interrupted write leaves at most the hidden temporary file."""
     temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as file:
-            file.write(text)
+        with os.fdopen(fd, "wb") as file:
+            file.write(text.encode("utf-8") if isinstance(text, str) else text)
             file.flush()
             os.fsync(file.fileno())
         temp.replace(path)
@@ -222,7 +222,9 @@ class _Progress:
 class BatchReader:
     """Reads files with `recognizer` and writes one output per file.
 
-    ``fmt`` is one of ``ocrai.export.FORMATS`` (txt, json, hocr, alto, tsv). With
+    ``fmt`` is one of ``ocrai.export.FORMATS`` (txt, json, hocr, alto, tsv) or ``"pdf"``
+    (a searchable PDF of each file, made from the file itself by ``ocrai.export.to_pdf``;
+    needs ``out_dir``; ``existing_text`` says what to do with PDF pages that have text). With
     ``out_dir``, each file's output goes to ``out_dir/<name><ext>`` (a multi-page file is
     one multi-page document); without it, outputs go to ``stdout``: text as each file is
     read (files separated by a form feed), the other formats as one document holding every
@@ -245,9 +247,13 @@ class BatchReader:
         options: Mapping[str, object] | None = None,
         stdout: TextIO | None = None,
         stderr: TextIO | None = None,
+        existing_text: str = "error",
     ) -> None:
-        if fmt not in FORMATS:
-            msg = f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}"
+        if fmt not in FORMATS and fmt != "pdf":
+            msg = f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}, pdf"
+            raise ValueError(msg)
+        if fmt == "pdf" and out_dir is None:
+            msg = "PDF output needs an output folder (-o DIR)"
             raise ValueError(msg)
         self.recognizer = recognizer
         self.fmt = fmt
@@ -260,6 +266,7 @@ class BatchReader:
         self.options = dict(options or {})
         self.stdout = stdout
         self.stderr = stderr
+        self.existing_text = existing_text
 
     def read_file(self, path: Path) -> list[Page]:
         """Every page of one file, recognised; the first error ends the file."""
@@ -272,7 +279,7 @@ class BatchReader:
     def run(self, names: Iterable[str | os.PathLike[str]]) -> BatchResult:
         stdout = self.stdout or sys.stdout
         stderr = self.stderr or sys.stderr
-        exporter, suffix = FORMATS[self.fmt]
+        exporter, suffix = FORMATS[self.fmt] if self.fmt != "pdf" else (FORMATS["txt"][0], ".pdf")
         result = BatchResult()
         inputs, folder_errors = expand_inputs(names, recursive=self.recursive)
         progress = _Progress(stderr, len(inputs), self._progress_wanted(stdout, stderr, inputs))
@@ -290,7 +297,10 @@ class BatchReader:
             progress.show(name)
             try:
                 pages = self.read_file(item.path)
-                if target is not None:
+                if target is not None and self.fmt == "pdf":
+                    self._write_pdf(item.path, pages, target)
+                    result.written.append(target)
+                elif target is not None:
                     target.parent.mkdir(parents=True, exist_ok=True)
                     write_atomic(target, exporter(pages))
                     result.written.append(target)
@@ -314,6 +324,17 @@ class BatchReader:
             stdout.write(exporter(collected))
             stdout.flush()
         return result
+
+    def _write_pdf(self, path: Path, pages: list[Page], target: Path) -> None:
+        """The searchable PDF of one file (its pixels or PDF pages and `pages` as text)."""
+        from .export import to_pdf
+
+        if target.exists() and target.resolve() == path.resolve():
+            msg = f"{path}: the PDF output would replace the input; choose another -o folder"
+            raise ValueError(msg)
+        data = to_pdf(pages, path, existing_text=self.existing_text)  # type: ignore[arg-type]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, data)
 
     def _progress_wanted(
         self, stdout: TextIO, stderr: TextIO, inputs: Sequence[BatchInput]

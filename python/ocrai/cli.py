@@ -242,6 +242,11 @@ def _cmd_read(
 ) -> int:
     """Reads every file; one output per file (or stdout); 1 when any file failed, 2 when
     nothing could be read at all (no models, no output folder)."""
+    if args.format == "pdf" and args.out is None:
+        print(
+            "ocrai: error: -f pdf writes files: give an output folder with -o DIR", file=sys.stderr
+        )
+        return 2
     if args.out is not None:
         try:
             Path(args.out).mkdir(parents=True, exist_ok=True)
@@ -264,6 +269,7 @@ def _cmd_read(
         progress=args.progress,
         max_pixels=args.max_pixels,
         dpi=args.dpi,
+        existing_text=_existing_text(args),
     )
     try:
         result = reader.run(args.files)
@@ -298,7 +304,11 @@ def _add_read(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="image files or folders")
     parser.add_argument(
-        "-f", "--format", choices=list(FORMATS), default="txt", help="output format (txt)"
+        "-f",
+        "--format",
+        choices=[*FORMATS, "pdf"],
+        default="txt",
+        help="output format (txt); pdf: a searchable PDF of each file (needs -o)",
     )
     parser.add_argument(
         "-o", "--out", metavar="DIR", help="write <name>.<format> files here (default: stdout)"
@@ -339,7 +349,31 @@ def _add_read(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         metavar="DPI",
         help=f"resolution of rendered PDF pages ({PDF_DPI:g})",
     )
+    _add_pdf_options(parser)
     parser.set_defaults(handler=_cmd_read)
+
+
+def _add_pdf_options(parser: argparse.ArgumentParser) -> None:
+    """-f pdf: what happens to the pages of a PDF input that already have text."""
+    group = parser.add_argument_group("searchable PDF (-f pdf)")
+    choice = group.add_mutually_exclusive_group()
+    choice.add_argument(
+        "--skip-text",
+        action="store_true",
+        help="leave the PDF pages that already have text as they are",
+    )
+    choice.add_argument(
+        "--force",
+        action="store_true",
+        help="add the text layer to PDF pages that already have text too",
+    )
+
+
+def _existing_text(args: argparse.Namespace) -> str:
+    """The to_pdf policy for pages with text: an error unless --skip-text or --force."""
+    if getattr(args, "skip_text", False):
+        return "skip"
+    return "force" if getattr(args, "force", False) else "error"
 
 
 def build_parser() -> argparse.ArgumentParser:
