@@ -3,15 +3,17 @@ in them. Text extracted by poppler's pdftotext and by pypdfium2 matches Page.tex
 boxes from pdftotext -bbox-layout cover the hOCR word boxes, the page rendered back by
 pdftoppm is the input image, qpdf --check is clean, and a PDF input keeps its content.
 
-Needs the ``pdf`` dependency group (pikepdf, fontTools, pypdfium2) and Debian's
-poppler-utils and qpdf (scripts/bootstrap.sh installs them)."""
+Needs the ``pdf`` dependency group (pikepdf, fontTools, pypdfium2; ocrmypdf for its
+plugin) and Debian's poppler-utils and qpdf (scripts/bootstrap.sh installs them)."""
 
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import subprocess
+import sys
 import xml.etree.ElementTree as ET
 import zlib
 from pathlib import Path
@@ -452,3 +454,177 @@ def test_cli_writes_one_pdf_per_source_and_survives_bad_ones(
     assert main(["read", "-f", "pdf", "--skip-text", "-o", str(again), str(out / "scan.pdf")]) == 0
     assert main(["read", "-f", "pdf", "--force", "-o", str(again), str(good)]) == 0
     assert main(["read", "-f", "pdf", str(good)]) == 2  # a PDF needs an output folder
+
+
+# ---------------------------------------------------------------------------------------
+# ocrai.ocrmypdf: ocrai as OCRmyPDF 17's OCR engine, end to end and hook by hook. OCRmyPDF
+# runs in a subprocess with an empty PATH (no tesseract, no ghostscript): the plugin must
+# stand in for OCRmyPDF's Tesseract plugin. Its output gets the checks above.
+
+
+#: OCRmyPDF's worker processes would run pikepdf, Pillow and fpdf2 under the sanitizer
+#: runtimes that scripts/sanitize.sh preloads; the plugin's own code runs in-process in
+#: the tests below the end-to-end ones.
+under_sanitizer = pytest.mark.skipif(
+    "libasan" in os.environ.get("LD_PRELOAD", ""),
+    reason="OCRmyPDF subprocesses are not run under the sanitizers",
+)
+
+
+@pytest.fixture(scope="module")
+def plugin() -> Any:
+    pytest.importorskip("ocrmypdf")
+    import ocrai.ocrmypdf
+
+    return ocrai.ocrmypdf
+
+
+def scanned_pdf(tmp_path: Path, langs: list[str]) -> tuple[Path, list[Path]]:
+    """A scanned PDF of rendered pages at 200 dpi (Pillow's PDF writer), and the pages."""
+    images = []
+    for k, lang in enumerate(langs):
+        path = tmp_path / f"page{k}.png"
+        Image.fromarray(render_page(SAMPLE_TEXT[lang], lang=lang).image).save(path, dpi=(200, 200))
+        images.append(path)
+    frames = [Image.open(p).convert("RGB") for p in images]
+    pdf = tmp_path / "scan.pdf"
+    frames[0].save(pdf, save_all=True, append_images=frames[1:], resolution=200.0)
+    return pdf, images
+
+
+def run_ocrmypdf(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    empty = tmp_path / "no-programs"
+    empty.mkdir(exist_ok=True)
+    env = {**os.environ, "PATH": str(empty)}  # no tesseract, no ghostscript
+    return subprocess.run(
+        [sys.executable, "-m", "ocrmypdf", "--plugin", "ocrai.ocrmypdf", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+
+
+@needs_poppler
+@pytest.mark.slow
+@under_sanitizer
+def test_ocrmypdf_with_the_plugin_and_no_tesseract(
+    plugin: Any, engine: Any, tmp_path: Path
+) -> None:
+    langs = ["en", "ja"]
+    source, images = scanned_pdf(tmp_path, langs)
+    out = tmp_path / "out.pdf"
+    done = run_ocrmypdf(
+        "--jobs", "2", "--output-type", "pdf", "-l", "eng+jpn", str(source), str(out),
+        tmp_path=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert out.exists()
+    pages = [engine.recognize(p) for p in images]
+    with pikepdf.open(out) as pdf:
+        assert len(pdf.pages) == 2
+        producer = str(pdf.open_metadata().get("xmp:CreatorTool", ""))
+    assert "ocrai" in producer
+    poppler = pdftotext(out).split("\f")
+    pdfium = pdfium_text(out)
+    for k, (lang, page) in enumerate(zip(langs, pages, strict=True)):
+        assert cer(poppler[k], page.text, lang) <= 0.005
+        assert cer(pdfium[k], page.text, lang) <= 0.005
+    # OCRmyPDF's renderer puts the words on the boxes of our element tree.
+    assert overlap_share(pages[0], bbox_words(out)[0], 200 / 72) >= 0.95
+    # The page still shows the scan, and nothing else.
+    back = render_back(out, tmp_path, size=(pages[0].width, pages[0].height))
+    original = np.asarray(Image.open(images[0]).convert("L"), dtype=np.int16)
+    assert np.abs(blocks(back) - blocks(original)).mean() < 4.0
+    qpdf_check(out)
+
+
+@pytest.mark.slow
+@under_sanitizer
+def test_pdf_a_and_sandwich_renderer_run_too(plugin: Any, tmp_path: Path) -> None:
+    """The default output (PDF/A, without ghostscript) and the hOCR and sandwich paths."""
+    source, _ = scanned_pdf(tmp_path, ["fr"])
+    for extra in ([], ["--pdf-renderer", "sandwich", "--output-type", "pdf"]):
+        out = tmp_path / f"out{len(extra)}.pdf"
+        done = run_ocrmypdf(*extra, str(source), str(out), tmp_path=tmp_path)
+        assert done.returncode == 0, done.stderr
+        text = pdfium_text(out)[0]
+        assert cer(text, "\n".join(SAMPLE_TEXT["fr"]), "fr") <= 0.02
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_element_tree_holds_every_word_with_its_box(plugin: Any, tmp_path: Path) -> None:
+    path = tmp_path / "page.png"
+    skewed = rotate_image(render_page(SAMPLE_TEXT["cs"], lang="cs").image, 3.0)
+    Image.fromarray(skewed).save(path, dpi=(300, 300))
+    tree, text = plugin.OcraiEngine.generate_ocr(path, options=None, page_number=4)
+    assert tree.ocr_class == "ocr_page"
+    assert tree.page_number == 4
+    assert tree.dpi == pytest.approx(300, abs=0.01)
+    assert cer(text, "\n".join(SAMPLE_TEXT["cs"]), "cs") <= 0.05
+    words = tree.words
+    assert " ".join(w.text for w in words).split() == text.split()
+    for line in tree.lines:
+        assert line.baseline is not None
+        # The page turned 3 degrees counter-clockwise: lines rise to the right, which
+        # in image coordinates (y down) is a negative slope.
+        assert -0.08 < line.baseline.slope < -0.02
+        assert line.textangle == 0.0
+    for word in words:
+        assert word.bbox is not None
+        assert word.poly is not None
+        assert len(word.poly) == 4
+        assert word.bbox.right > word.bbox.left
+        assert 0 <= word.confidence <= 1
+
+
+def test_orientation_and_deskew(plugin: Any, tmp_path: Path) -> None:
+    upright = render_page(SAMPLE_TEXT["en"], lang="en").image
+    paths = {}
+    for name, image in {
+        "upright": upright,
+        "upside_down": np.ascontiguousarray(upright[::-1, ::-1]),
+        "skewed": rotate_image(upright, 2.5),
+    }.items():
+        paths[name] = tmp_path / f"{name}.png"
+        Image.fromarray(image).save(paths[name])
+    options = type("Options", (), {"rotate_pages": True})()
+    up = plugin.OcraiEngine.get_orientation(paths["upright"], options)
+    down = plugin.OcraiEngine.get_orientation(paths["upside_down"], options)
+    assert up.angle == 0
+    assert down.angle == 180
+    assert down.confidence >= 14  # OCRmyPDF's default --rotate-pages-threshold
+    assert plugin.OcraiEngine.get_deskew(paths["skewed"], options) == pytest.approx(-2.5, abs=0.5)
+    assert plugin.OcraiEngine.get_deskew(paths["upright"], options) == pytest.approx(0, abs=0.3)
+
+
+def test_languages_and_tesseract_stand_in(plugin: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert {"eng", "fra", "por", "ces", "jpn", "chi_tra"} <= plugin.OcraiEngine.languages(None)
+
+    class Manager:
+        def __init__(self) -> None:
+            self.blocked: list[str] = []
+            self.registered: list[str] = []
+
+        def is_blocked(self, name: str) -> bool:
+            return name in self.blocked
+
+        def set_blocked(self, name: str) -> None:
+            self.blocked.append(name)
+
+        def register(self, hooks: object, name: str) -> None:
+            self.registered.append(name)
+
+    with_tesseract = Manager()
+    monkeypatch.setattr(plugin.shutil, "which", lambda name: f"/usr/bin/{name}")
+    plugin.initialize(with_tesseract)  # type: ignore[arg-type]
+    assert with_tesseract.blocked == []
+    without = Manager()
+    monkeypatch.setattr(plugin.shutil, "which", lambda name: None)
+    plugin.initialize(without)  # type: ignore[arg-type]
+    assert without.blocked == ["ocrmypdf.builtin_plugins.tesseract_ocr"]
+    assert without.registered == ["ocrai.ocrmypdf.tesseract_options"]
+    none = type("Options", (), {"ocr_engine": "none"})()
+    assert plugin.get_ocr_engine(none) is None
+    assert isinstance(plugin.get_ocr_engine(None), plugin.OcraiEngine)

@@ -16,6 +16,8 @@ renderer) writes ocrai's own invisible-text PDF of the page (``ocrai.export.to_p
   confidence on Tesseract's 0-15 scale. Pages turned by 90 or 270 degrees are not
   recognised yet.
 - Deskew (``--deskew``): ``ocrai.preprocess.estimate_skew``.
+- ``--ocrai-fast``: ocrai's fast mode (the tiny pack, unsure lines re-read by the small
+  one).
 - Threads: OCRmyPDF runs pages in parallel (``--jobs``), so each worker (process or
   thread) has its own engine with a budget of one thread, made at its first page and
   released when the worker ends (at process exit, or when the thread's storage goes).
@@ -62,21 +64,31 @@ LANGUAGES = frozenset(
     }
 )  # fmt: skip
 _TESSERACT_PLUGIN = "ocrmypdf.builtin_plugins.tesseract_ocr"
-_ORIENTATION_SCALE = 15.0  # Tesseract's confidence scale, which --rotate-pages-threshold uses
+_ORIENTATION_SCALE = 15.0
+_LEVEL_SLOPE = 0.005  # OCRmyPDF's renderer takes flatter baselines as level  # Tesseract's confidence scale, which --rotate-pages-threshold uses
 
 _local = threading.local()
 _lock = threading.Lock()
 
 
-def _engine(options: Any) -> OcrAI:
-    """This worker's engine (one per thread; a process worker has one thread)."""
+def _engine(options: Any, *, classifier: bool = False) -> OcrAI:
+    """This worker's engine (one per thread; a process worker has one thread), with the
+    line classifier loaded when page orientation is asked for (``--rotate-pages``)."""
+    classifier = classifier or _wants_orientation(options)
     engine: OcrAI | None = getattr(_local, "engine", None)
+    if engine is not None and classifier and not _local.classifier:
+        engine.free_resources()  # replaced by one that has the classifier
+        engine = None
     if engine is None:
         from .engine import OcrAI
 
         with _lock:  # the first copy of the model files into the store happens once
-            engine = OcrAI(threads=1, classify="auto" if _wants_orientation(options) else "off")
-        _local.engine = engine
+            engine = OcrAI(
+                threads=1,
+                fast=bool(getattr(options, "ocrai_fast", False)),
+                classify="auto" if classifier else "off",
+            )
+        _local.engine, _local.classifier = engine, classifier
     return engine
 
 
@@ -117,12 +129,20 @@ def _line_element(line: Line) -> OcrElement:
         # A turned line (vertical, upside down): hOCR's textangle, no baseline.
         textangle, baseline = round(angle / 90) * 90.0, None
     else:
-        # A skewed line: the quad's bottom edge as hOCR's baseline (slope in image
-        # coordinates, offset from the bottom of the line's box at its left edge).
         dx = x2 - x3
         slope = (y2 - y3) / dx if abs(dx) > 1e-6 else 0.0
-        at_left = y3 + slope * (box[0] - x3)
-        textangle, baseline = 0.0, Baseline(slope=slope, intercept=min(at_left - box[3], 0.0))
+        if abs(slope) < _LEVEL_SLOPE:
+            # A level line: no baseline, so OCRmyPDF places it from its own font's ascent
+            # and descent, and a box as tall as the line itself (not the box around a
+            # quad that rises a little), which makes the extracted word boxes the words'.
+            textangle, baseline = 0.0, None
+            box = (box[0], (y0 + y1) / 2, box[2], max((y2 + y3) / 2, (y0 + y1) / 2 + 1))
+        else:
+            # A skewed line: the quad's bottom edge as hOCR's baseline (slope in image
+            # coordinates, offset from the bottom of the line's box at its left edge).
+            at_left = y3 + slope * (box[0] - x3)
+            textangle = 0.0
+            baseline = Baseline(slope=slope, intercept=min(at_left - box[3], 0.0))
     return OcrElement(
         ocr_class=OcrClass.LINE,
         bbox=_box(box),
@@ -187,7 +207,7 @@ class OcraiEngine(OcrEngine):
     @staticmethod
     def get_orientation(input_file: Path, options: Any) -> OrientationConfidence:
         """0 or 180 degrees, by a vote of the line classifier over the page's characters."""
-        page = _engine(options).recognize(input_file, classify="on")
+        page = _engine(options, classifier=True).recognize(input_file, classify="on")
         turned = upright = 0
         for line in page.lines:
             weight = len(line.text.strip())
@@ -268,6 +288,18 @@ def initialize(plugin_manager: pluggy.PluginManager) -> None:
     if shutil.which("tesseract") is None and not plugin_manager.is_blocked(_TESSERACT_PLUGIN):
         plugin_manager.set_blocked(_TESSERACT_PLUGIN)
         plugin_manager.register(_TesseractOptions, name=f"{__name__}.tesseract_options")
+
+
+@hookimpl
+def add_options(parser: Any) -> None:
+    """``--ocrai-fast``: ocrai's fast mode (``OcrAI(fast=True)``)."""
+    group = parser.add_argument_group("ocrai", "Options of the ocrai OCR engine plugin")
+    group.add_argument(
+        "--ocrai-fast",
+        action="store_true",
+        help="read with ocrai's tiny pack, re-reading unsure lines with the small one "
+        "(about 2-3x faster, nearly as accurate)",
+    )
 
 
 @hookimpl

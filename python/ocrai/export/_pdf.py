@@ -78,8 +78,11 @@ _ADVANCE = 500
 #: Ascent and descent of the text font (thousandths of an em): they add up to one em,
 #: so a font size of the word's height makes the extracted box the word's box.
 _ASCENT, _DESCENT = 800, -200
-_FONT_NAME = "OcraiGlyphless"
-_FONT_RESOURCE = "/OcraiText"
+_FONT_NAME = "OcraiText"
+#: The font's resource name on pages made from images: the name OCRmyPDF's sandwich
+#: renderer looks for when it grafts a text-only page. PDF sources get a name not used
+#: on the page yet.
+_FONT_RESOURCE = "/F1"
 
 ExistingText = Literal["error", "skip", "force"]
 PdfSource = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview]
@@ -275,7 +278,7 @@ def _num(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def _word_ops(font: _TextFont, text: str, quad: Quad, to_user: Matrix) -> bytes:
+def _word_ops(font: _TextFont, resource: str, text: str, quad: Quad, to_user: Matrix) -> bytes:
     """The operators that draw `text` (invisible) over `quad` (pixel coordinates)."""
     tl, tr, br, bl = (_apply(to_user, p) for p in quad)
     # The word's direction: the mean of its top and bottom edges; its height: the mean
@@ -298,18 +301,18 @@ def _word_ops(font: _TextFont, text: str, quad: Quad, to_user: Matrix) -> bytes:
     scale = 100.0 * length / natural
     return (
         f"{_num(scale)} Tz 1 0 0 1 0 0 Tm {_num(cos)} {_num(sin)} {_num(-sin)} {_num(cos)} "
-        f"{_num(ox)} {_num(oy)} Tm /OcraiText {_num(height)} Tf <"
+        f"{_num(ox)} {_num(oy)} Tm {resource} {_num(height)} Tf <"
         + font.encode(text).hex()
         + "> Tj\n"
     ).encode("ascii")
 
 
-def _text_layer(font: _TextFont, page: Page, to_user: Matrix) -> bytes:
+def _text_layer(font: _TextFont, resource: str, page: Page, to_user: Matrix) -> bytes:
     ops = [b"BT\n3 Tr\n"]
     for line in page.lines:
         for word in line_words(line):
             if word.text.strip():
-                ops.append(_word_ops(font, word.text, word.quad, to_user))
+                ops.append(_word_ops(font, resource, word.text, word.quad, to_user))
     ops.append(b"ET\n")
     return b"".join(ops)
 
@@ -460,12 +463,12 @@ class _ImageSourceWriter:
             )
             sx, sy = width_pt / frame.width, height_pt / frame.height
             to_user: Matrix = (sx, 0.0, 0.0, -sy, 0.0, height_pt)
-            resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(OcraiText=font.font))
+            resources = pikepdf.Dictionary(Font=pikepdf.Dictionary({_FONT_RESOURCE: font.font}))
             draw = b""
             if self.images:
                 resources.XObject = pikepdf.Dictionary(Im0=xobject)
                 draw = f"q {_num(width_pt)} 0 0 {_num(height_pt)} 0 0 cm /Im0 Do Q\n".encode()
-            content = draw + _text_layer(font, page, to_user)
+            content = draw + _text_layer(font, _FONT_RESOURCE, page, to_user)
             pdf_page = pikepdf.Dictionary(
                 Type=name.Page,
                 MediaBox=[0, 0, width_pt, height_pt],
@@ -563,12 +566,14 @@ class _PdfSourceWriter:
                 if index in with_text:
                     continue
                 to_user = _pixel_to_user(pdf_page, page, f"{self.label} page {index}")
-                layer = _text_layer(font, page, to_user)
+                resource = str(
+                    pdf_page.add_resource(font.font, pikepdf.Name.Font, prefix="OcraiText")
+                )
+                layer = _text_layer(font, resource, page, to_user)
                 # The page's own streams stay as they are: a `q` before them and a `Q`
                 # after them isolate whatever graphics state they leave behind.
                 pdf_page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
                 pdf_page.contents_add(pikepdf.Stream(pdf, b"Q\n" + layer), prepend=False)
-                pdf_page.add_resource(font.font, pikepdf.Name.Font, pikepdf.Name(_FONT_RESOURCE))
             font.finish()
             return _save(pikepdf, pdf, title)
 
