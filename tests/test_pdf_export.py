@@ -52,9 +52,16 @@ def engine() -> Any:
 # readers
 
 
+def tool_env() -> dict[str, str]:
+    """The environment for poppler and qpdf: without the sanitizer runtimes that
+    scripts/sanitize.sh preloads into Python (they are not ours to check)."""
+    return {k: v for k, v in os.environ.items() if k != "LD_PRELOAD"}
+
+
 def pdftotext(path: Path, *options: str) -> str:
     out = subprocess.run(
         ["pdftotext", "-enc", "UTF-8", *options, str(path), "-"],
+        env=tool_env(),
         capture_output=True,
         text=True,
         check=True,
@@ -81,6 +88,7 @@ def bbox_words(path: Path) -> list[list[tuple[str, tuple[float, float, float, fl
     """pdftotext -bbox-layout: per page, (word, box in points with y down)."""
     out = subprocess.run(
         ["pdftotext", "-bbox-layout", str(path), "-"],
+        env=tool_env(),
         capture_output=True,
         text=True,
         check=True,
@@ -162,7 +170,12 @@ def overlap_share(page: Page, pdf_words: list[Any], px_per_pt: float) -> float:
 
 def qpdf_check(path: Path) -> None:
     out = subprocess.run(
-        ["qpdf", "--check", str(path)], check=False, capture_output=True, text=True, timeout=60
+        ["qpdf", "--check", str(path)],
+        env=tool_env(),
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "WARNING" not in out.stdout + out.stderr
@@ -176,6 +189,7 @@ def render_back(path: Path, tmp_path: Path, *, dpi: float = 100, size: Any = Non
         scale = ["-scale-to-x", str(size[0]), "-scale-to-y", str(size[1])]
     subprocess.run(
         ["pdftoppm", *scale, "-gray", "-png", "-singlefile", str(path), str(tmp_path / "back")],
+        env=tool_env(),
         check=True,
         timeout=60,
     )

@@ -300,7 +300,7 @@ def _word_ops(font: _TextFont, resource: str, text: str, quad: Quad, to_user: Ma
     natural = len(text) * _ADVANCE / 1000 * height
     scale = 100.0 * length / natural
     return (
-        f"{_num(scale)} Tz 1 0 0 1 0 0 Tm {_num(cos)} {_num(sin)} {_num(-sin)} {_num(cos)} "
+        f"{_num(scale)} Tz {_num(cos)} {_num(sin)} {_num(-sin)} {_num(cos)} "
         f"{_num(ox)} {_num(oy)} Tm {resource} {_num(height)} Tf <"
         + font.encode(text).hex()
         + "> Tj\n"
