@@ -431,6 +431,47 @@ def test_bad_pdfs_are_named_and_refused(engine: Any, tmp_path: Path) -> None:
         pdf.save(flat)
     with pytest.raises(PdfInputError, match=r"flat.pdf page 1: the page has zero size"):
         to_pdf(pages, flat)
+    # The same checks without any OCR, as `ocrai read -f pdf` makes them first.
+    from ocrai.export import _pdf
+
+    assert _pdf.check_source(source) == 2
+    with pytest.raises(PdfInputError, match=r"flat.pdf page 1: the page has zero size"):
+        _pdf.check_source(flat)
+    with pytest.raises(PdfInputError, match=r"locked.pdf: the PDF is encrypted"):
+        _pdf.check_source(encrypted)
+
+
+def test_absurd_page_counts_are_refused_before_reading(
+    engine: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ocrai.export import _pdf
+
+    source, _ = make_source_pdf(tmp_path)
+    pages = [engine.recognize(p) for p in iter_pages(source)]
+    monkeypatch.setattr(_pdf, "MAX_PAGES", 1)
+    with pytest.raises(PdfInputError, match=r"scan.pdf: 2 pages, over the limit of 1"):
+        to_pdf(pages, source)
+    tiff = tmp_path / "two.tif"
+    first = Image.new("L", (40, 20), 255)
+    first.save(tiff, save_all=True, append_images=[first])
+    with pytest.raises(PdfInputError, match=r"two.tif: 2 pages, over the limit of 1"):
+        _pdf.check_source(tiff)
+
+    calls = []
+
+    class Recorder:
+        def recognize(self, image: Any, **options: Any) -> Page:
+            calls.append(image)
+            return engine.recognize(image, **options)
+
+    out = tmp_path / "out"
+    from ocrai.cli import _cmd_read, build_parser
+
+    args = build_parser().parse_args(["read", "-f", "pdf", "-o", str(out), str(source)])
+    status = _cmd_read(args, lambda args: Recorder())
+    assert status == 1
+    assert calls == []  # refused before any page was read
+    assert "2 pages, over the limit of 1" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------------------------

@@ -296,6 +296,8 @@ class BatchReader:
             name = str(item.path)
             progress.show(name)
             try:
+                if self.fmt == "pdf":
+                    _check_pdf_source(item.path)  # refuse what to_pdf would, before the OCR
                 pages = self.read_file(item.path)
                 if target is not None and self.fmt == "pdf":
                     self._write_pdf(item.path, pages, target)
@@ -344,6 +346,12 @@ class BatchReader:
         if len(inputs) < 2 or not _isatty(stderr):
             return False
         return self.out_dir is not None or not _isatty(stdout)
+
+
+def _check_pdf_source(path: Path) -> None:
+    from .export._pdf import check_source
+
+    check_source(path)
 
 
 def _isatty(stream: TextIO) -> bool:

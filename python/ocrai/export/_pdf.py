@@ -63,6 +63,7 @@ __all__ = [
     "PdfInputError",
     "PdfSource",
     "PdfTextExistsError",
+    "check_source",
     "to_pdf",
 ]
 
@@ -123,6 +124,23 @@ def to_pdf(
     if data.startswith(b"%PDF-"):
         return _PdfSourceWriter(pikepdf, data, label, existing_text).write(page_list, title)
     return _ImageSourceWriter(pikepdf, data, label, images=images).write(page_list, title)
+
+
+def check_source(source: PdfSource) -> int:
+    """The number of pages `to_pdf` will expect for `source`, after the checks that need
+    no OCR (a PDF that opens, is not encrypted, has 1 to `MAX_PAGES` pages, none of zero
+    size; an image that opens): lets a caller refuse a file before reading it."""
+    data, label = _read_source(source)
+    import pikepdf
+
+    if not data.startswith(b"%PDF-"):
+        return len(_ImageSourceWriter(pikepdf, data, label, images=False).frame_count())
+    writer = _PdfSourceWriter(pikepdf, data, label, "force")
+    with writer._open() as pdf:
+        count = writer.check(pdf)
+        for index, pdf_page in enumerate(pdf.pages):
+            _pixel_to_user(pdf_page, Page(width=1, height=1), f"{label} page {index}")
+    return count
 
 
 def _read_source(source: object) -> tuple[bytes, str]:
@@ -398,22 +416,33 @@ class _ImageSourceWriter:
         self.label = label
         self.images = images
 
-    def _frames(self) -> list[_EmbeddedImage]:
+    def _open_image(self) -> Image.Image:
         from PIL import Image, UnidentifiedImageError
 
         from ocrai.io import RASTER_FORMATS
 
         try:
-            image = Image.open(io.BytesIO(self.data), formats=RASTER_FORMATS)
+            return Image.open(io.BytesIO(self.data), formats=RASTER_FORMATS)
         except (UnidentifiedImageError, OSError) as exc:
             msg = f"{self.label}: not an image or PDF that can be read: {exc}"
             raise PdfInputError(msg) from exc
+
+    def _count(self, image: Image.Image) -> int:
+        count = int(getattr(image, "n_frames", 1)) if image.format == "TIFF" else 1
+        if count > MAX_PAGES:
+            msg = f"{self.label}: {count} pages, over the limit of {MAX_PAGES}"
+            raise PdfInputError(msg)
+        return count
+
+    def frame_count(self) -> range:
+        """The pages of the image (checked against `MAX_PAGES`)."""
+        with self._open_image() as image:
+            return range(self._count(image))
+
+    def _frames(self) -> list[_EmbeddedImage]:
         frames = []
-        with image:
-            count = int(getattr(image, "n_frames", 1)) if image.format == "TIFF" else 1
-            if count > MAX_PAGES:
-                msg = f"{self.label}: {count} pages, over the limit of {MAX_PAGES}"
-                raise PdfInputError(msg)
+        with self._open_image() as image:
+            count = self._count(image)
             raw_jpeg = self.data if image.format == "JPEG" else None
             for index in range(count):
                 where = f"{self.label} page {index}" if count > 1 else self.label
@@ -513,6 +542,22 @@ class _PdfSourceWriter:
             raise PdfInputError(msg) from exc
         return cast("pikepdf.Pdf", opened)
 
+    def check(self, pdf: pikepdf.Pdf) -> int:
+        """The page count, once the document is known to be usable."""
+        if pdf.is_encrypted:
+            # Opened without a password (an owner password only): saving would have to
+            # decrypt it or keep permissions we cannot honour.
+            msg = f"{self.label}: the PDF is encrypted"
+            raise PdfInputError(msg)
+        count = len(pdf.pages)
+        if count == 0:
+            msg = f"{self.label}: the PDF has no pages"
+            raise PdfInputError(msg)
+        if count > MAX_PAGES:
+            msg = f"{self.label}: {count} pages, over the limit of {MAX_PAGES}"
+            raise PdfInputError(msg)
+        return count
+
     def _pages_with_text(self, count: int) -> set[int]:
         import pypdfium2
 
@@ -538,18 +583,7 @@ class _PdfSourceWriter:
         pikepdf = self.pikepdf
         pdf = self._open()
         with pdf:
-            if pdf.is_encrypted:
-                # Opened without a password (an owner password only): saving would have
-                # to decrypt it or keep permissions we cannot honour.
-                msg = f"{self.label}: the PDF is encrypted"
-                raise PdfInputError(msg)
-            count = len(pdf.pages)
-            if count == 0:
-                msg = f"{self.label}: the PDF has no pages"
-                raise PdfInputError(msg)
-            if count > MAX_PAGES:
-                msg = f"{self.label}: {count} pages, over the limit of {MAX_PAGES}"
-                raise PdfInputError(msg)
+            count = self.check(pdf)
             if count != len(pages):
                 msg = f"{self.label}: {count} pages in the PDF but {len(pages)} results"
                 raise PdfInputError(msg)
