@@ -119,8 +119,7 @@ def to_pdf(
     if len(page_list) > MAX_PAGES:
         msg = f"{label}: {len(page_list)} pages, over the limit of {MAX_PAGES}"
         raise PdfInputError(msg)
-    import pikepdf
-
+    pikepdf = _import_pikepdf()
     if data.startswith(b"%PDF-"):
         return _PdfSourceWriter(pikepdf, data, label, existing_text).write(page_list, title)
     return _ImageSourceWriter(pikepdf, data, label, images=images).write(page_list, title)
@@ -131,8 +130,7 @@ def check_source(source: PdfSource) -> int:
     no OCR (a PDF that opens, is not encrypted, has 1 to `MAX_PAGES` pages, none of zero
     size; an image that opens): lets a caller refuse a file before reading it."""
     data, label = _read_source(source)
-    import pikepdf
-
+    pikepdf = _import_pikepdf()
     if not data.startswith(b"%PDF-"):
         return len(_ImageSourceWriter(pikepdf, data, label, images=False).frame_count())
     writer = _PdfSourceWriter(pikepdf, data, label, "force")
@@ -141,6 +139,19 @@ def check_source(source: PdfSource) -> int:
         for index, pdf_page in enumerate(pdf.pages):
             _pixel_to_user(pdf_page, Page(width=1, height=1), f"{label} page {index}")
     return count
+
+
+def _import_pikepdf() -> Any:
+    try:
+        import fontTools  # noqa: F401 - the text font is built with it
+        import pikepdf
+    except ImportError as exc:
+        msg = (
+            f"writing searchable PDFs needs the optional dependencies pikepdf and fontTools "
+            f"(pip install 'ocrai[pdf]'): {exc}"
+        )
+        raise ImportError(msg) from exc
+    return pikepdf
 
 
 def _read_source(source: object) -> tuple[bytes, str]:
