@@ -14,8 +14,9 @@ venv=${OCRAI_VENV:-$root/.venv}
 groups=("$@")
 
 # Compiler and CMake for the build; fonts for the tests' rendered pages (Latin, Czech,
-# Japanese, Traditional Chinese).
-packages=(g++ cmake python3-venv fonts-dejavu-core fonts-noto-cjk)
+# Japanese, Traditional Chinese); poppler-utils (pdftotext, pdftoppm) and qpdf, which
+# check the searchable PDFs in tests/test_pdf_export.py.
+packages=(g++ cmake python3-venv fonts-dejavu-core fonts-noto-cjk poppler-utils qpdf)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -415,7 +415,7 @@ def test_command_option_errors(recognizer: DescribingRecognizer) -> None:
     parser = build_parser()
     for argv in (
         ["read"],
-        ["read", "x.png", "--format", "pdf"],
+        ["read", "x.png", "--format", "docx"],
         ["read", "x.png", "--threads", "0"],
         ["read", "x.png", "--pack", "huge"],
         ["read", "x.png", "--dpi", "-3"],

@@ -29,7 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol, TextIO
 
-from .batch import PageReader, PageRecord, PageTask, ReaderConfig, error_reason, is_url
+from .batch import (
+    PageReader,
+    PageRecord,
+    PageTask,
+    ReaderConfig,
+    error_reason,
+    is_url,
+    open_source,
+)
 from .export import FORMATS
 from .io import PDF_DPI, iter_pages
 from .results import Page
@@ -83,14 +91,40 @@ PageSource = Callable[[Sequence[str]], Iterable[PageRecord]]
 #: draws its text layer over the source's own page images): name -> (exporter, suffix). The
 #: exporter gets the pages in page order and the source (a local path or an fsspec URL) and
 #: returns the document, str or bytes. These are looked up before `ocrai.export.FORMATS`.
-SOURCE_FORMATS: dict[str, tuple[Callable[[Sequence[Page], str], str | bytes], str]] = {}
+#: Keyword options given to `BatchReader` / `OutputWriter` as ``format_options`` go to these
+#: exporters (e.g. the PDF's ``existing_text``).
+SOURCE_FORMATS: dict[str, tuple[Callable[..., str | bytes], str]] = {}
 
 
-def export_document(fmt: str, pages: Sequence[Page], source: str) -> str | bytes:
+def export_document(
+    fmt: str, pages: Sequence[Page], source: str, **format_options: object
+) -> str | bytes:
     """One source's document in format `fmt`, from its pages in page order."""
     if fmt in SOURCE_FORMATS:
-        return SOURCE_FORMATS[fmt][0](pages, source)
+        return SOURCE_FORMATS[fmt][0](pages, source, **format_options)
     return FORMATS[fmt][0](pages)
+
+
+def _searchable_pdf(pages: Sequence[Page], source: str, *, existing_text: str = "error") -> bytes:
+    """The searchable PDF of one source: its own page images (or PDF pages) with `pages`
+    as an invisible text layer (`ocrai.export.to_pdf`)."""
+    from .export import to_pdf
+
+    opened = open_source(source)  # the path itself, or the bytes behind a URL
+    data = opened if isinstance(opened, str) else opened.getvalue()
+    return to_pdf(pages, data, existing_text=existing_text)  # type: ignore[arg-type]
+
+
+def _check_pdf_source(source: str) -> None:
+    """Refuses, before any page is read, a source that `to_pdf` would refuse (encrypted,
+    zero-size pages, too many pages)."""
+    from .export._pdf import check_source
+
+    if not is_url(source):  # a URL is checked by to_pdf once its bytes are fetched
+        check_source(Path(source))
+
+
+SOURCE_FORMATS["pdf"] = (_searchable_pdf, ".pdf")
 
 
 def _suffix(fmt: str) -> str:
@@ -272,7 +306,8 @@ class OutputWriter:
 
     With ``out_dir`` None, documents go to ``stdout``: text as soon as a source and every
     source before it are done (sources separated by a form feed), other formats as one
-    document holding every page, at `finish`.
+    document holding every page, at `finish`. ``format_options`` go to the exporters of
+    `SOURCE_FORMATS`.
     """
 
     def __init__(
@@ -283,9 +318,11 @@ class OutputWriter:
         out_dir: Path | None,
         stdout: TextIO,
         targets: Sequence[Path | None] | None = None,
+        format_options: Mapping[str, object] | None = None,
     ) -> None:
         self.inputs = list(inputs)
         self.fmt = fmt
+        self.format_options = dict(format_options or {})
         self.out_dir = out_dir
         self.stdout = stdout
         self._index = {item.source: k for k, item in enumerate(self.inputs)}
@@ -339,7 +376,10 @@ class OutputWriter:
             target = self.targets[index]
             if target is not None:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                write_atomic(target, export_document(self.fmt, outcome.pages, item.source))
+                document = export_document(
+                    self.fmt, outcome.pages, item.source, **self.format_options
+                )
+                write_atomic(target, document)
                 outcome.target = target
         except (KeyboardInterrupt, SystemExit, MemoryError):
             raise
@@ -478,7 +518,9 @@ class BatchReader:
     sources whose output exists (outputs are written atomically: one that exists is
     whole). ``progress``: True, False, or None for a display on a terminal stderr when
     there is more than one file (and stdout is not that terminal). ``options`` are passed to
-    ``recognize``; ``max_pixels`` and ``dpi`` to ``ocrai.io``.
+    ``recognize``; ``max_pixels`` and ``dpi`` to ``ocrai.io``; ``format_options`` to the
+    exporter of a `SOURCE_FORMATS` format (``-f pdf``: ``existing_text``, what to do with
+    PDF pages that already have text). ``-f pdf`` needs ``out_dir``.
     """
 
     def __init__(
@@ -497,6 +539,7 @@ class BatchReader:
         stderr: TextIO | None = None,
         resume: bool = False,
         page_source: PageSource | None = None,
+        format_options: Mapping[str, object] | None = None,
     ) -> None:
         if fmt not in FORMATS and fmt not in SOURCE_FORMATS:
             choices = ", ".join([*FORMATS, *SOURCE_FORMATS])
@@ -507,6 +550,9 @@ class BatchReader:
             raise ValueError(msg)
         if resume and out_dir is None:
             msg = "resume needs an output folder: it skips sources whose output exists"
+            raise ValueError(msg)
+        if fmt == "pdf" and out_dir is None:
+            msg = "PDF output needs an output folder (-o DIR)"
             raise ValueError(msg)
         self.recognizer = recognizer
         self.page_source = page_source
@@ -521,6 +567,7 @@ class BatchReader:
         self.stdout = stdout
         self.stderr = stderr
         self.resume = resume
+        self.format_options = dict(format_options or {})
 
     @property
     def config(self) -> ReaderConfig:
@@ -580,8 +627,15 @@ class BatchReader:
             todo = {item.source for item, _ in kept}
             result.skipped = [item.shown for item in inputs if item.source not in todo]
             inputs, targets = [i for i, _ in kept], [t for _, t in kept]
+        if self.fmt == "pdf":  # refuse what the PDF writer would, before any page is read
+            inputs, targets = self._pdf_writable(inputs, targets, result, progress)
         writer = OutputWriter(
-            inputs, fmt=self.fmt, out_dir=self.out_dir, stdout=stdout, targets=targets
+            inputs,
+            fmt=self.fmt,
+            out_dir=self.out_dir,
+            stdout=stdout,
+            targets=targets,
+            format_options=self.format_options,
         )
         sources = [item.source for item in inputs]
         records = (
@@ -620,6 +674,38 @@ class BatchReader:
         result.pages = progress.done
         result.failed_pages = progress.failed - len(folder_errors)
         return result
+
+    @staticmethod
+    def _pdf_writable(
+        inputs: Sequence[BatchInput],
+        targets: Sequence[Path | None],
+        result: BatchResult,
+        progress: _Progress,
+    ) -> tuple[list[BatchInput], list[Path | None]]:
+        """The inputs a searchable PDF can be made of; the others are reported failed."""
+        kept: list[BatchInput] = []
+        kept_targets: list[Path | None] = []
+        for item, target in zip(inputs, targets, strict=True):
+            try:
+                if (
+                    target is not None
+                    and target.exists()
+                    and target.resolve() == item.path.resolve()
+                ):
+                    msg = f"{item.source}: the PDF output would replace the input; choose another -o folder"
+                    raise ValueError(msg)
+                _check_pdf_source(item.source)
+            except (KeyboardInterrupt, SystemExit, MemoryError):
+                raise
+            except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
+                reason = error_reason(item.source, exc)
+                result.failed.append((item.source, reason))
+                progress.failed += 1
+                progress.message(f"ocrai: {item.source}: {reason}")
+                continue
+            kept.append(item)
+            kept_targets.append(target)
+        return kept, kept_targets
 
     def _targets(self, inputs: Sequence[BatchInput]) -> list[Path | None]:
         if self.out_dir is None:

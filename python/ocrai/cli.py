@@ -242,6 +242,11 @@ def _cmd_read(
 ) -> int:
     """Reads every file; one output per file (or stdout); 1 when any file failed, 2 when
     nothing could be read at all (no models, no output folder)."""
+    if args.format == "pdf" and args.out is None:
+        print(
+            "ocrai: error: -f pdf writes files: give an output folder with -o DIR", file=sys.stderr
+        )
+        return 2
     if args.resume and args.out is None:
         print(
             "ocrai: error: --resume needs --out: it skips inputs whose output exists",
@@ -273,6 +278,7 @@ def _cmd_read(
         max_pixels=args.max_pixels,
         dpi=args.dpi,
         resume=args.resume,
+        format_options=_format_options(args),
     )
     try:
         result = reader.run(args.files)
@@ -342,6 +348,7 @@ def _cmd_read_cluster(args: argparse.Namespace) -> int:
                     recursive=args.recursive,
                     progress=args.progress,
                     resume=args.resume,
+                    format_options=_format_options(args),
                     page_source=functools.partial(
                         ocrai_dask.read_pages, client, config=config, register=False
                     ),
@@ -397,7 +404,11 @@ def _add_read(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     )
     parser.add_argument("files", nargs="+", metavar="FILE", help="image files or folders")
     parser.add_argument(
-        "-f", "--format", choices=list(FORMATS), default="txt", help="output format (txt)"
+        "-f",
+        "--format",
+        choices=[*FORMATS, "pdf"],
+        default="txt",
+        help="output format (txt); pdf: a searchable PDF of each file (needs -o)",
     )
     parser.add_argument(
         "-o", "--out", metavar="DIR", help="write <name>.<format> files here (default: stdout)"
@@ -439,7 +450,34 @@ def _add_read(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         help=f"resolution of rendered PDF pages ({PDF_DPI:g})",
     )
     _add_read_cluster(parser)
+    _add_pdf_options(parser)
     parser.set_defaults(handler=_cmd_read)
+
+
+def _add_pdf_options(parser: argparse.ArgumentParser) -> None:
+    """-f pdf: what happens to the pages of a PDF input that already have text."""
+    group = parser.add_argument_group("searchable PDF (-f pdf)")
+    choice = group.add_mutually_exclusive_group()
+    choice.add_argument(
+        "--skip-text",
+        action="store_true",
+        help="leave the PDF pages that already have text as they are",
+    )
+    choice.add_argument(
+        "--force",
+        action="store_true",
+        help="add the text layer to PDF pages that already have text too",
+    )
+
+
+def _format_options(args: argparse.Namespace) -> dict[str, object]:
+    """Options of the output format: -f pdf's policy for PDF pages that already have text
+    (an error unless --skip-text or --force)."""
+    if args.format != "pdf":
+        return {}
+    if getattr(args, "skip_text", False):
+        return {"existing_text": "skip"}
+    return {"existing_text": "force" if getattr(args, "force", False) else "error"}
 
 
 def build_parser() -> argparse.ArgumentParser:

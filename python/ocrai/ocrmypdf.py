@@ -1,0 +1,310 @@
+"""ocrai as OCRmyPDF's OCR engine: ``ocrmypdf --plugin ocrai.ocrmypdf in.pdf out.pdf``.
+
+An OCRmyPDF 17 plugin (``pip install 'ocrai[ocrmypdf]'``). Its `OcraiEngine` implements
+OCRmyPDF's structured-result API: ``generate_ocr`` returns the page as OCRmyPDF's element
+tree (page > paragraph per block > line > word, each word with its box, its polygon and
+its confidence; each line with its baseline and text angle), which OCRmyPDF renders into
+its text layer itself. ``generate_hocr`` (the hOCR interface of older pipelines and of
+``ocrmypdf --pdf-renderer hocr``) writes ocrai's hOCR, and ``generate_pdf`` (the sandwich
+renderer) writes ocrai's own invisible-text PDF of the page (``ocrai.export.to_pdf``).
+
+- Languages: ocrai reads every language of its model pack at once, whatever ``-l`` says;
+  `languages` lists the Tesseract codes of those languages so OCRmyPDF's check of ``-l``
+  passes for them.
+- Page orientation (``--rotate-pages``): ocrai's 0/180-degree line classifier votes on
+  the page preview, weighted by characters; the answer is 0 or 180 degrees with a
+  confidence on Tesseract's 0-15 scale. Pages turned by 90 or 270 degrees are not
+  recognised yet.
+- Deskew (``--deskew``): ``ocrai.preprocess.estimate_skew``.
+- ``--ocrai-fast``: ocrai's fast mode (the tiny pack, unsure lines re-read by the small
+  one).
+- Threads: OCRmyPDF runs pages in parallel (``--jobs``), so each worker (process or
+  thread) has its own engine with a budget of one thread, made at its first page and
+  released when the worker ends (at process exit, or when the thread's storage goes).
+
+Tesseract: OCRmyPDF 17's built-in Tesseract plugin checks for the ``tesseract`` program
+when it starts, whichever engine is used, and OCRmyPDF's own option checks read that
+plugin's options. When the program is missing, this plugin blocks the built-in one and
+registers its options alone (``--tesseract-*`` are accepted and ignored), so OCRmyPDF runs
+without Tesseract installed.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ocrmypdf import hookimpl
+from ocrmypdf.hocrtransform import Baseline, BoundingBox, OcrClass, OcrElement
+from ocrmypdf.pluginspec import OcrEngine, OrientationConfidence
+
+from .export import to_hocr, to_pdf
+from .results import Line, Page, Word
+
+if TYPE_CHECKING:
+    from collections.abc import Set as AbstractSet
+
+    import pluggy
+
+    from .engine import OcrAI
+
+__all__ = ["LANGUAGES", "OcraiEngine", "get_ocr_engine", "initialize"]
+
+#: Tesseract language codes of the languages the default pack reads (Latin-script
+#: languages, Japanese, Chinese). OCRmyPDF checks ``-l`` against these.
+LANGUAGES = frozenset(
+    {
+        "eng", "fra", "deu", "por", "spa", "ita", "nld", "ces", "slk", "pol", "dan", "nor",
+        "swe", "fin", "est", "lav", "lit", "hun", "ron", "hrv", "slv", "cat", "glg", "eus",
+        "isl", "gle", "cym", "lat", "tur", "ind", "msa", "vie", "afr", "swa", "sqi", "bos",
+        "mlt", "jpn", "chi_tra", "chi_sim", "osd",
+    }
+)  # fmt: skip
+_TESSERACT_PLUGIN = "ocrmypdf.builtin_plugins.tesseract_ocr"
+_ORIENTATION_SCALE = 15.0
+_LEVEL_SLOPE = 0.005  # OCRmyPDF's renderer takes flatter baselines as level  # Tesseract's confidence scale, which --rotate-pages-threshold uses
+
+_local = threading.local()
+_lock = threading.Lock()
+
+
+def _engine(options: Any, *, classifier: bool = False) -> OcrAI:
+    """This worker's engine (one per thread; a process worker has one thread), with the
+    line classifier loaded when page orientation is asked for (``--rotate-pages``)."""
+    classifier = classifier or _wants_orientation(options)
+    engine: OcrAI | None = getattr(_local, "engine", None)
+    if engine is not None and classifier and not _local.classifier:
+        engine.free_resources()  # replaced by one that has the classifier
+        engine = None
+    if engine is None:
+        from .engine import OcrAI
+
+        with _lock:  # the first copy of the model files into the store happens once
+            engine = OcrAI(
+                threads=1,
+                fast=bool(getattr(options, "ocrai_fast", False)),
+                classify="auto" if classifier else "off",
+            )
+        _local.engine, _local.classifier = engine, classifier
+    return engine
+
+
+def _wants_orientation(options: Any) -> bool:
+    return bool(getattr(options, "rotate_pages", False))
+
+
+def _read(input_file: Path, options: Any) -> Page:
+    # The line classifier is loaded only to answer the page orientation; reading keeps it
+    # off, as ocrai's default does.
+    return _engine(options).recognize(input_file, classify="off")
+
+
+def _box(bbox: tuple[float, float, float, float]) -> BoundingBox:
+    x0, y0, x1, y1 = bbox
+    return BoundingBox(left=x0, top=y0, right=max(x1, x0), bottom=max(y1, y0))
+
+
+def _word_element(word: Word) -> OcrElement:
+    return OcrElement(
+        ocr_class=OcrClass.WORD,
+        bbox=_box(word.bbox),
+        poly=[(x, y) for x, y in word.quad],
+        text=word.text,
+        confidence=word.confidence,
+    )
+
+
+def _line_element(line: Line) -> OcrElement:
+    from .export._hocr import line_words
+
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = line.quad
+    box = line.bbox
+    # The line's direction (mean of its top and bottom edges), counter-clockwise degrees
+    # on the page (image y points down).
+    angle = -math.degrees(math.atan2((y1 - y0 + y2 - y3) / 2, (x1 - x0 + x2 - x3) / 2))
+    if abs(angle) > 45:
+        # A turned line (vertical, upside down): hOCR's textangle, no baseline.
+        textangle, baseline = round(angle / 90) * 90.0, None
+    else:
+        dx = x2 - x3
+        slope = (y2 - y3) / dx if abs(dx) > 1e-6 else 0.0
+        if abs(slope) < _LEVEL_SLOPE:
+            # A level line: no baseline, so OCRmyPDF places it from its own font's ascent
+            # and descent, and a box as tall as the line itself (not the box around a
+            # quad that rises a little), which makes the extracted word boxes the words'.
+            textangle, baseline = 0.0, None
+            box = (box[0], (y0 + y1) / 2, box[2], max((y2 + y3) / 2, (y0 + y1) / 2 + 1))
+        else:
+            # A skewed line: the quad's bottom edge as hOCR's baseline (slope in image
+            # coordinates, offset from the bottom of the line's box at its left edge).
+            at_left = y3 + slope * (box[0] - x3)
+            textangle = 0.0
+            baseline = Baseline(slope=slope, intercept=min(at_left - box[3], 0.0))
+    return OcrElement(
+        ocr_class=OcrClass.LINE,
+        bbox=_box(box),
+        poly=[(x, y) for x, y in line.quad],
+        confidence=line.confidence,
+        baseline=baseline,
+        textangle=textangle,
+        children=[_word_element(w) for w in line_words(line) if w.text.strip()],
+    )
+
+
+def page_element(page: Page, *, dpi: float | None = None, page_number: int = 0) -> OcrElement:
+    """OCRmyPDF's element tree of one ocrai page: a paragraph per block, its lines, their
+    words."""
+    paragraphs = []
+    for block in page.blocks:
+        lines = [_line_element(line) for line in block.lines if line.text.strip()]
+        if lines:
+            paragraphs.append(
+                OcrElement(ocr_class=OcrClass.PARAGRAPH, bbox=_box(block.bbox), children=lines)
+            )
+    return OcrElement(
+        ocr_class=OcrClass.PAGE,
+        bbox=BoundingBox(left=0, top=0, right=page.width, bottom=page.height),
+        dpi=dpi,
+        page_number=page_number,
+        children=paragraphs,
+    )
+
+
+def _image_dpi(input_file: Path) -> float | None:
+    from PIL import Image
+
+    with Image.open(input_file) as image:
+        dpi = image.info.get("dpi")
+    try:
+        return float(dpi[0]) if dpi else None
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+class OcraiEngine(OcrEngine):
+    """ocrai behind OCRmyPDF's OcrEngine interface (see the module documentation)."""
+
+    @staticmethod
+    def version() -> str:
+        from .export._common import ocrai_version
+
+        return ocrai_version()
+
+    @staticmethod
+    def creator_tag(options: Any) -> str:  # noqa: ARG004 - OCRmyPDF's signature
+        return f"ocrai {OcraiEngine.version()}"
+
+    def __str__(self) -> str:
+        return f"ocrai {self.version()}"
+
+    @staticmethod
+    def languages(options: Any) -> AbstractSet[str]:  # noqa: ARG004 - OCRmyPDF's signature
+        return LANGUAGES
+
+    @staticmethod
+    def get_orientation(input_file: Path, options: Any) -> OrientationConfidence:
+        """0 or 180 degrees, by a vote of the line classifier over the page's characters."""
+        page = _engine(options, classifier=True).recognize(input_file, classify="on")
+        turned = upright = 0
+        for line in page.lines:
+            weight = len(line.text.strip())
+            if line.rotated_180:
+                turned += weight
+            else:
+                upright += weight
+        total = turned + upright
+        if total == 0:
+            return OrientationConfidence(angle=0, confidence=0.0)
+        angle = 180 if turned > upright else 0
+        margin = abs(turned - upright) / total  # 0: a tie, 1: every line agrees
+        # A handful of characters is weak evidence whatever they say.
+        evidence = min(1.0, total / 40)
+        return OrientationConfidence(angle=angle, confidence=_ORIENTATION_SCALE * margin * evidence)
+
+    @staticmethod
+    def get_deskew(input_file: Path, options: Any) -> float:  # noqa: ARG004 - OCRmyPDF's
+        """Degrees to rotate the page counter-clockwise to level its lines (what OCRmyPDF
+        passes to Pillow's ``rotate``)."""
+        from .io import load_image
+        from .preprocess import estimate_skew
+
+        loaded = load_image(input_file)
+        estimate = estimate_skew(loaded.array, loaded.order)
+        return float(estimate.angle) if estimate.confidence > 0.2 else 0.0
+
+    @staticmethod
+    def supports_generate_ocr() -> bool:
+        return True
+
+    @staticmethod
+    def generate_ocr(
+        input_file: Path, options: Any, page_number: int = 0
+    ) -> tuple[OcrElement, str]:
+        page = _read(input_file, options)
+        return page_element(page, dpi=_image_dpi(input_file), page_number=page_number), page.text
+
+    @staticmethod
+    def generate_hocr(input_file: Path, output_hocr: Path, output_text: Path, options: Any) -> None:
+        page = _read(input_file, options)
+        output_hocr.write_text(to_hocr(page), encoding="utf-8")
+        output_text.write_text(page.text, encoding="utf-8")
+
+    @staticmethod
+    def generate_pdf(input_file: Path, output_pdf: Path, output_text: Path, options: Any) -> None:
+        """ocrai's invisible text alone, on a page sized to the image (OCRmyPDF's
+        sandwich renderer grafts it onto the page)."""
+        page = _read(input_file, options)
+        output_pdf.write_bytes(to_pdf(page, input_file, images=False))
+        output_text.write_text(page.text, encoding="utf-8")
+
+
+class _TesseractOptions:
+    """The options of OCRmyPDF's Tesseract plugin (``--tesseract-*``, which OCRmyPDF's
+    own validation reads) without that plugin's check for the tesseract program: stands
+    in for the plugin when the program is missing."""
+
+    @staticmethod
+    @hookimpl
+    def register_options() -> dict[str, Any]:
+        from ocrmypdf.builtin_plugins.tesseract_ocr import TesseractOptions
+
+        return {"tesseract": TesseractOptions}
+
+    @staticmethod
+    @hookimpl
+    def add_options(parser: Any) -> None:
+        from ocrmypdf.builtin_plugins.tesseract_ocr import TesseractOptions
+
+        TesseractOptions.add_arguments_to_parser(parser)
+
+
+@hookimpl
+def initialize(plugin_manager: pluggy.PluginManager) -> None:
+    """Without the tesseract program, replace OCRmyPDF's Tesseract plugin, whose start-up
+    check would stop the run although Tesseract is never used, by its options alone."""
+    if shutil.which("tesseract") is None and not plugin_manager.is_blocked(_TESSERACT_PLUGIN):
+        plugin_manager.set_blocked(_TESSERACT_PLUGIN)
+        plugin_manager.register(_TesseractOptions, name=f"{__name__}.tesseract_options")
+
+
+@hookimpl
+def add_options(parser: Any) -> None:
+    """``--ocrai-fast``: ocrai's fast mode (``OcrAI(fast=True)``)."""
+    group = parser.add_argument_group("ocrai", "Options of the ocrai OCR engine plugin")
+    group.add_argument(
+        "--ocrai-fast",
+        action="store_true",
+        help="read with ocrai's tiny pack, re-reading unsure lines with the small one "
+        "(about 2-3x faster, nearly as accurate)",
+    )
+
+
+@hookimpl
+def get_ocr_engine(options: Any) -> OcrEngine | None:
+    """ocrai, unless ``--ocr-engine none`` asks for no OCR."""
+    if options is not None and getattr(options, "ocr_engine", "auto") == "none":
+        return None
+    return OcraiEngine()
