@@ -218,7 +218,9 @@ def _stream(
 ) -> Iterator[PageRecord]:
     queued: deque[PageTask] = deque()  # later pages of opened sources go first
     flight: dict[Any, tuple[PageTask, int]] = {}
-    completed = as_completed()
+    # Results come with their completion, gathered in the background many at a time: a
+    # result fetched per future (future.result()) costs a round trip to a worker each.
+    completed = as_completed(with_results=True, raise_errors=False)
 
     def submit(task: PageTask, attempt: int) -> None:
         future = client.submit(
@@ -245,12 +247,12 @@ def _stream(
     try:
         refill()
         while flight:
-            future = next(completed)
+            future, outcome = next(completed)
             task, attempt = flight.pop(future)
-            if future.status == "finished":
-                record: PageRecord = future.result()
+            if isinstance(outcome, PageRecord):
+                record = outcome
             else:
-                exc = future.exception()
+                exc = outcome if isinstance(outcome, BaseException) else future.exception()
                 future.release()
                 if attempt <= retries:
                     submit(task, attempt + 1)
