@@ -225,6 +225,40 @@ def test_cli_on_a_scheduler_equals_local_mode(
     assert err.endswith(f"ocrai: {len(BAD)} of {len(BAD)} inputs failed\n")
 
 
+def test_searchable_pdfs_on_a_scheduler(
+    cluster: Cluster, pages_folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # -f pdf needs each source itself beside its pages: the client's writer makes the PDF
+    # from the source once the workers' records are in, as in local mode.
+    pypdfium2 = pytest.importorskip("pypdfium2")
+    pytest.importorskip("pikepdf")
+    good = [pages_folder / "page0.png", pages_folder / "multi.tif", pages_folder / "doc.pdf"]
+    argv = ["read", *map(str, good), "-f", "pdf", "--pack", "tiny"]
+    assert main([*argv, "-o", str(tmp_path / "local")]) == 0
+    assert main([*argv, "-o", str(tmp_path / "cluster"), "--scheduler", cluster.address]) == 0
+    capsys.readouterr()
+
+    def texts(folder: Path) -> dict[str, list[str]]:
+        result = {}
+        for path in sorted(folder.glob("*.pdf")):
+            document = pypdfium2.PdfDocument(path)
+            try:
+                pages = [document[k].get_textpage().get_text_range() for k in range(len(document))]
+            finally:
+                document.close()
+            result[path.stem] = [" ".join(text.split()) for text in pages]
+        return result
+
+    local, clustered = texts(tmp_path / "local"), texts(tmp_path / "cluster")
+    assert clustered == local
+    assert {name: len(pages) for name, pages in clustered.items()} == {
+        "page0": 1,
+        "multi": 3,
+        "doc": 2,
+    }
+    assert all(text for pages in clustered.values() for text in pages)
+
+
 def test_python_api_streams_each_page_once(
     client: Any, pages_folder: Path, local_texts: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
