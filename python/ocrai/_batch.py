@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, Protocol, TextIO
 
 from .errors import OcrError
-from .export import FORMATS
-from .io import PDF_DPI, iter_pages
+from .export import FORMATS, to_overlay_png
+from .io import PDF_DPI, LoadedImage, iter_pages
 from .results import Page
 
 __all__ = [
@@ -138,15 +138,22 @@ def output_paths(inputs: Sequence[BatchInput], out_dir: Path, suffix: str) -> li
     return result
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Writes `text` (UTF-8) to `path` through a temporary file in the same folder and an
+#: The format that draws each page's result over its image (`ocrai.export.to_overlay_png`):
+#: one PNG per input file, written into the output folder only.
+OVERLAY_FORMAT = "overlay"
+OVERLAY_SUFFIX = ".overlay.png"
+
+
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Writes `text` (str as UTF-8, or bytes) to `path` through a temporary file in the same folder and an
     atomic rename: readers see the old file or the whole new one, never part of it, and
     an interrupted write leaves at most the hidden temporary file."""
     temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    data = text.encode("utf-8") if isinstance(text, str) else text
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as file:
-            file.write(text)
+        with os.fdopen(fd, "wb") as file:
+            file.write(data)
             file.flush()
             os.fsync(file.fileno())
         temp.replace(path)
@@ -246,8 +253,11 @@ class BatchReader:
         stdout: TextIO | None = None,
         stderr: TextIO | None = None,
     ) -> None:
-        if fmt not in FORMATS:
-            msg = f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}"
+        if fmt not in FORMATS and fmt != OVERLAY_FORMAT:
+            msg = f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}, {OVERLAY_FORMAT}"
+            raise ValueError(msg)
+        if fmt == OVERLAY_FORMAT and out_dir is None:
+            msg = "the overlay format writes PNG files: give an output folder"
             raise ValueError(msg)
         self.recognizer = recognizer
         self.fmt = fmt
@@ -260,19 +270,26 @@ class BatchReader:
         self.options = dict(options or {})
         self.stdout = stdout
         self.stderr = stderr
+        self._images: list[LoadedImage] = []  # the last file's pages, kept for overlays
 
     def read_file(self, path: Path) -> list[Page]:
         """Every page of one file, recognised; the first error ends the file."""
         pages = []
+        self._images = []
         for loaded in iter_pages(path, max_pixels=self.max_pixels, dpi=self.dpi):
             page = self.recognizer.recognize(loaded, detect=self.detect, **self.options)
             pages.append(page.with_source(str(path), loaded.page))
+            if self.fmt == OVERLAY_FORMAT:
+                self._images.append(loaded)
         return pages
 
     def run(self, names: Iterable[str | os.PathLike[str]]) -> BatchResult:
         stdout = self.stdout or sys.stdout
         stderr = self.stderr or sys.stderr
-        exporter, suffix = FORMATS[self.fmt]
+        if self.fmt == OVERLAY_FORMAT:
+            exporter, suffix = None, OVERLAY_SUFFIX
+        else:
+            exporter, suffix = FORMATS[self.fmt]
         result = BatchResult()
         inputs, folder_errors = expand_inputs(names, recursive=self.recursive)
         progress = _Progress(stderr, len(inputs), self._progress_wanted(stdout, stderr, inputs))
@@ -292,9 +309,13 @@ class BatchReader:
                 pages = self.read_file(item.path)
                 if target is not None:
                     target.parent.mkdir(parents=True, exist_ok=True)
-                    write_atomic(target, exporter(pages))
+                    if exporter is None:
+                        images, self._images = self._images, []
+                        write_atomic(target, to_overlay_png(pages, images))
+                    else:
+                        write_atomic(target, exporter(pages))
                     result.written.append(target)
-                elif self.fmt == "txt":
+                elif self.fmt == "txt" and exporter is not None:
                     stdout.write(("\f" if printed else "") + exporter(pages))
                     stdout.flush()
                     printed += 1
@@ -310,7 +331,7 @@ class BatchReader:
                 progress.message(f"ocrai: {reason}")
             progress.done += 1
         progress.finish()
-        if collected:
+        if collected and exporter is not None:
             stdout.write(exporter(collected))
             stdout.flush()
         return result

@@ -1,6 +1,7 @@
 """Exporters: one page or a sequence of pages (a multi-page document) to text, JSON
 (the versioned ``ocrai.result/1`` schema, read back by ``from_json``), hOCR, ALTO 4 XML
-and Tesseract-style TSV. Each returns a ``str``; pages keep the order given.
+and Tesseract-style TSV. Each returns a ``str``; pages keep the order given. The overlays
+(``to_overlay_png``, ``to_overlay_html``) draw a result over its page image.
 
 ``FORMATS`` maps the command line's format names to (exporter, file extension)."""
 
@@ -13,6 +14,7 @@ from ocrai.results import Page
 from ._alto import ALTO_NAMESPACE, to_alto
 from ._hocr import XHTML_NAMESPACE, to_hocr
 from ._json import SCHEMA_ID, from_json, json_schema, to_json
+from ._overlay import confidence_colour, to_overlay_html, to_overlay_png
 from ._text import to_text
 from ._tsv import TSV_COLUMNS, to_tsv
 
@@ -23,11 +25,14 @@ __all__ = [
     "TSV_COLUMNS",
     "XHTML_NAMESPACE",
     "Exporter",
+    "confidence_colour",
     "from_json",
     "json_schema",
     "to_alto",
     "to_hocr",
     "to_json",
+    "to_overlay_html",
+    "to_overlay_png",
     "to_text",
     "to_tsv",
 ]
