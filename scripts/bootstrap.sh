@@ -14,8 +14,9 @@ venv=${OCRAI_VENV:-$root/.venv}
 groups=("$@")
 
 # Compiler and CMake for the build; fonts for the tests' rendered pages (Latin, Czech,
-# Japanese, Traditional Chinese).
-packages=(g++ cmake python3-venv fonts-dejavu-core fonts-noto-cjk)
+# Japanese, Traditional Chinese); Chromium and its driver for the browser test of the page
+# of `ocrai serve` (tests/test_serve_browser.py, driven by Selenium, never a downloaded driver).
+packages=(g++ cmake python3-venv fonts-dejavu-core fonts-noto-cjk chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -4,7 +4,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 venv=${OCRAI_VENV:-$root/.venv}
-bash "$root/scripts/bootstrap.sh" test
+bash "$root/scripts/bootstrap.sh" test serve
 cd "$root"
 # Run from the checkout with --import-mode=importlib (pyproject): the installed package is the
 # one under test, never the python/ sources.

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from ocrai import _core
+from ocrai.testing import ServeProcess
 
 SUPPORTED_TARGETS: list[str] = _core.simd_info()["supported"]
 
@@ -197,84 +198,20 @@ def page_dict() -> Callable[..., dict]:
     return make_page_dict
 
 
-class ServerProcess:
-    """An `ocrai serve` subprocess on a free port of 127.0.0.1 (see the `serve_process`
-    fixture): its URL, and its stderr lines (the log) collected by a thread."""
-
-    def __init__(self, args: list[str], *, start_timeout: float = 120.0) -> None:
-        import re
-        import subprocess
-        import sys
-        import threading
-        import time
-
-        self.lines: list[str] = []
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "ocrai", "serve", "--port", "0", *args],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        started = threading.Event()
-        self.url = ""
-
-        def drain() -> None:
-            assert self.proc.stderr is not None
-            for line in self.proc.stderr:
-                self.lines.append(line.rstrip("\n"))
-                found = re.search(r"running on (http://127\.0\.0\.1:\d+)", line)
-                if found:
-                    self.url = found.group(1)
-                    started.set()
-            started.set()
-
-        self._drain = threading.Thread(target=drain, daemon=True)
-        self._drain.start()
-        deadline = time.monotonic() + start_timeout
-        while not started.wait(0.1):
-            if time.monotonic() > deadline:
-                self.stop()
-                pytest.fail("ocrai serve did not start:\n" + "\n".join(self.lines))
-        if not self.url:
-            self.stop()
-            pytest.fail("ocrai serve exited at start:\n" + "\n".join(self.lines))
-
-    def stop(self, timeout: float = 60.0) -> int:
-        """SIGTERM, then the exit status (SIGKILL and a failure after `timeout`)."""
-        import subprocess
-
-        if self.proc.poll() is None:
-            self.proc.terminate()
-        try:
-            status = self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(10)
-            pytest.fail(f"ocrai serve did not stop within {timeout} s of SIGTERM")
-        self.close()
-        return status
-
-    def close(self) -> None:
-        """After the process has ended: the log thread and pipe."""
-        self._drain.join(10)
-        if self.proc.stderr is not None:
-            self.proc.stderr.close()
-
-
 @pytest.fixture(scope="module")
-def serve_process() -> Iterator[Callable[..., ServerProcess]]:
-    """Starts `ocrai serve` subprocesses (with the given command-line arguments); every one
-    still running is stopped when the test module ends."""
-    started: list[ServerProcess] = []
+def serve_process() -> Iterator[Callable[..., ServeProcess]]:
+    """Starts `ocrai serve` subprocesses on free ports of 127.0.0.1 (with the given
+    command-line arguments); every one still running is stopped when the module ends."""
+    started: list[ServeProcess] = []
 
-    def start(*args: str) -> ServerProcess:
-        server = ServerProcess(list(args))
+    def start(*args: str) -> ServeProcess:
+        try:
+            server = ServeProcess(list(args))
+        except RuntimeError as exc:
+            pytest.fail(str(exc))
         started.append(server)
         return server
 
     yield start
     for server in started:
-        if server.proc.poll() is None:
-            server.stop()
-        server.close()
+        server.stop()

@@ -24,10 +24,10 @@ pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 httpx = pytest.importorskip("httpx")
 
-from ocrai import OcrAI, export  # noqa: E402
-from ocrai.io import iter_pages  # noqa: E402
-from ocrai.results import Page  # noqa: E402
-from ocrai.testing import SAMPLE_TEXT, render_line, render_page  # noqa: E402
+from ocrai import OcrAI, export
+from ocrai.io import iter_pages
+from ocrai.results import Page
+from ocrai.testing import SAMPLE_TEXT, render_line, render_page
 
 pytestmark = [pytest.mark.models, pytest.mark.slow]
 
@@ -136,7 +136,9 @@ def test_options_reach_the_engine(server: Any, engine: OcrAI) -> None:
     assert response.status_code == 200, response.text
     page = engine.recognize(line, detect=False, min_confidence=0.2, top_k=2)
     assert_same("json", response.text, export.to_json([page]))
-    assert any(c["alternatives"] for c in json.loads(response.text)["pages"][0]["lines"][0]["chars"])
+    assert any(
+        c["alternatives"] for c in json.loads(response.text)["pages"][0]["lines"][0]["chars"]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -148,9 +150,7 @@ def two_page_pdf(pages_png: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-def test_pdf_input_every_page_and_one_page(
-    server: Any, engine: OcrAI, two_page_pdf: bytes
-) -> None:
+def test_pdf_input_every_page_and_one_page(server: Any, engine: OcrAI, two_page_pdf: bytes) -> None:
     pages = [engine.recognize(loaded) for loaded in iter_pages(two_page_pdf, dpi=150)]
     headers = {"Content-Type": "application/pdf"}
     response = post(server.url, two_page_pdf, "format=json&dpi=150", headers=headers)
@@ -271,7 +271,7 @@ def test_huge_headers(server: Any, pages_png: dict[str, bytes]) -> None:
         b"POST /v1/read HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\n"
         b"Content-Length: 99999999999999999999\r\nConnection: close\r\n\r\n"
     )
-    status, headers, payload = raw_request(server.url, head)
+    status, _, payload = raw_request(server.url, head)
     assert status == 413
     assert json.loads(payload)["error"] == "body_too_large"
     # A big header the HTTP layer accepts (8 kB) does not get in the way of a read.

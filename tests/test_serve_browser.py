@@ -17,12 +17,12 @@ pytest.importorskip("starlette")
 pytest.importorskip("uvicorn")
 webdriver = pytest.importorskip("selenium.webdriver")
 
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support import expected_conditions  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
-from ocrai.testing import SAMPLE_TEXT, render_page  # noqa: E402
+from ocrai.testing import SAMPLE_TEXT, render_page
 
 pytestmark = [pytest.mark.models, pytest.mark.slow]
 
@@ -106,10 +106,11 @@ def test_the_page_shows_boxes_and_text(server: Any, browser: Any, tmp_path: Path
     assert all(r["width"] > 3 and r["height"] > 3 for r in sizes)
     image = browser.find_element(By.CSS_SELECTOR, ".stage img").rect
     svg = browser.find_element(By.CSS_SELECTOR, ".stage svg").rect
-    assert abs(image["width"] - svg["width"]) < 2 and abs(image["height"] - svg["height"]) < 2
+    assert abs(image["width"] - svg["width"]) < 2
+    assert abs(image["height"] - svg["height"]) < 2
     # the first line's box sits over the first line of text (scaled to the shown size)
     scale = image["width"] / rendered.image.shape[1]
-    left, top, right, bottom = rendered.boxes[0]
+    left, top, _, _ = rendered.boxes[0]
     box = lines[0].rect
     assert abs(box["y"] - image["y"] - top * scale) < 20 * scale
     assert abs(box["x"] - image["x"] - left * scale) < 20 * scale

@@ -243,7 +243,10 @@ def _cmd_read(
     """Reads every file; one output per file (or stdout); 1 when any file failed, 2 when
     nothing could be read at all (no models, no output folder)."""
     if args.format == OVERLAY_FORMAT and args.out is None:
-        print("ocrai: error: -f overlay writes PNG files: give an output folder (-o DIR)", file=sys.stderr)
+        print(
+            "ocrai: error: -f overlay writes PNG files: give an output folder (-o DIR)",
+            file=sys.stderr,
+        )
         return 2
     if args.out is not None:
         try:
@@ -408,7 +411,11 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--concurrency", type=_positive_int, default=2, metavar="N", help="reads at once (2)"
     )
     limits.add_argument(
-        "--queue", type=int, default=16, metavar="N", help="reads waiting beyond those; then 429 (16)"
+        "--queue",
+        type=int,
+        default=16,
+        metavar="N",
+        help="reads waiting beyond those; then 429 (16)",
     )
     limits.add_argument(
         "--timeout", type=_positive_float, default=60.0, metavar="S", help="per read (60 s)"

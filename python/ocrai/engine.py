@@ -627,15 +627,13 @@ class OcrAI:
             msg = f"concurrency must be >= 1, got {concurrency}"
             raise ValueError(msg)
         runs: deque[asyncio.Task[Page]] = deque()
+        pipeline_options: dict[str, Any] = dict(options)
 
         def start(image: ImageSource) -> None:
-            runs.append(
-                asyncio.ensure_future(
-                    self.recognize_async(
-                        image, detect=detect, order=order, executor=executor, **options
-                    )
-                )
+            call = self.recognize_async(
+                image, detect=detect, order=order, executor=executor, **pipeline_options
             )
+            runs.append(asyncio.ensure_future(call))
 
         try:
             if isinstance(images, AsyncIterable):

@@ -113,21 +113,23 @@ def _draw_one(page: Page, image: Image.Image) -> Image.Image:
     draw = ImageDraw.Draw(boxes)
     scale = max(1, round(max(page.width, page.height) / 1000))
     for line in page.lines:
-        draw.polygon(_points(line.quad), outline=confidence_colour(line.confidence), width=2 * scale)
+        draw.polygon(
+            _points(line.quad), outline=confidence_colour(line.confidence), width=2 * scale
+        )
         for word in line.words:
-            draw.polygon(_points(word.quad), outline=confidence_colour(word.confidence), width=scale)
+            draw.polygon(
+                _points(word.quad), outline=confidence_colour(word.confidence), width=scale
+            )
     font = _font(_panel_font_size(page))
     measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     placed: list[tuple[float, str, tuple[int, int, int]]] = []
     bottom = 0.0
     for line in page.lines:
-        left, top, right, low = measure.textbbox((0, 0), line.text or " ", font=font)
+        _, top, _, low = measure.textbbox((0, 0), line.text or " ", font=font)
         y = max(line.bbox[1], bottom)  # the height of its line, below the text before it
         placed.append((y, line.text, confidence_colour(line.confidence)))
         bottom = y + (low - top) * 1.3
-    text_width = max(
-        (measure.textlength(text, font=font) for _, text, _ in placed), default=0.0
-    )
+    text_width = max((measure.textlength(text, font=font) for _, text, _ in placed), default=0.0)
     panel_w = int(min(max(text_width + 2 * _GAP, 200), 3 * page.width))
     height = int(max(page.height, bottom + _GAP))
     canvas = Image.new("RGB", (page.width + panel_w, height), _PANEL_BACKGROUND)
@@ -214,7 +216,9 @@ polygon:hover { fill: rgba(255, 220, 0, 0.3); }
 def to_overlay_html(pages: Page | Iterable[Page], images: Any, *, title: str = "ocrai") -> str:
     """One HTML document: each page's image with its boxes (hover a box for its text and
     confidence) and its text beside it. Self-contained: no script, no network."""
-    body = "".join(_html_page(k, page, image) for k, (page, image) in enumerate(_pairs(pages, images)))
+    body = "".join(
+        _html_page(k, page, image) for k, (page, image) in enumerate(_pairs(pages, images))
+    )
     return (
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
         f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"

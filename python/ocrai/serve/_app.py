@@ -1,8 +1,9 @@
 """The ASGI app: routes, admission control and limits, over one engine's async API.
 
 One `OcrAI` per app (so per server process): its thread budget is shared by every request.
-Reads run on a thread pool of ``Limits.concurrency`` workers (decoding, the native run and
-the export all happen there, never on the event loop). At most ``concurrency + queue``
+The native runs happen on a pool of ``Limits.concurrency`` threads; decoding and exporting
+on a second small pool, so that the next request's image is decoded while the engine reads
+the current one (as ``recognize_many`` does); nothing of it runs on the event loop. At most ``concurrency + queue``
 reads are admitted at once; the next one is answered ``429`` with ``Retry-After`` at once,
 before its body is read, so a burst never builds an unbounded backlog.
 
@@ -133,9 +134,7 @@ class _PageReader:
         if page is None:
             self._pages = iter_pages(body, max_pixels=limits.max_pixels, dpi=dpi)
         else:
-            self._pages = iter(
-                [load_image(body, page=page, max_pixels=limits.max_pixels, dpi=dpi)]
-            )
+            self._pages = iter([load_image(body, page=page, max_pixels=limits.max_pixels, dpi=dpi)])
 
     def next(self) -> LoadedImage | None:
         with self._lock:
@@ -172,14 +171,13 @@ def _limited(receive: Receive, limit: int) -> Receive:
 class Service:
     """The state of one app: its engine, read pool, admission count and metrics."""
 
-    def __init__(
-        self, make_engine: Callable[[], OcrAI], limits: Limits, metrics: Metrics
-    ) -> None:
+    def __init__(self, make_engine: Callable[[], OcrAI], limits: Limits, metrics: Metrics) -> None:
         self.make_engine = make_engine
         self.limits = limits
         self.metrics = metrics
         self.engine: OcrAI | None = None
-        self.pool: ThreadPoolExecutor | None = None
+        self.pool: ThreadPoolExecutor | None = None  # the native runs
+        self.io_pool: ThreadPoolExecutor | None = None  # decoding and exporting
         self.ready = False
         self.admitted = 0
         self.service_time = 1.0  # seconds per read, smoothed: the Retry-After estimate
@@ -187,7 +185,10 @@ class Service:
     # -- lifetime --
 
     async def start(self) -> None:
-        self.pool = ThreadPoolExecutor(self.limits.concurrency, thread_name_prefix="ocrai-serve")
+        self.pool = ThreadPoolExecutor(self.limits.concurrency, thread_name_prefix="ocrai-read")
+        self.io_pool = ThreadPoolExecutor(
+            self.limits.concurrency + 1, thread_name_prefix="ocrai-decode"
+        )
         loop = asyncio.get_running_loop()
         self.engine = await loop.run_in_executor(self.pool, self.make_engine)
         self.metrics.engine_threads.set(self.engine.threads)
@@ -207,8 +208,9 @@ class Service:
         waits for reads still running on the pool (a timed-out one), frees the engine."""
         self.ready = False
         loop = asyncio.get_running_loop()
-        if self.pool is not None:
-            await loop.run_in_executor(None, self.pool.shutdown, True)
+        for pool in (self.pool, self.io_pool):
+            if pool is not None:
+                await loop.run_in_executor(None, pool.shutdown, True)
         if self.engine is not None:
             await loop.run_in_executor(None, self.engine.free_resources)
         self.metrics.engine_loaded.set(0)
@@ -242,8 +244,8 @@ class Service:
     # -- reading --
 
     async def run(self, func: Callable[..., _T], *args: Any) -> _T:
-        assert self.pool is not None
-        return await asyncio.get_running_loop().run_in_executor(self.pool, func, *args)
+        """`func(*args)` on the decoding pool."""
+        return await asyncio.get_running_loop().run_in_executor(self.io_pool, func, *args)
 
     async def read(self, body: bytes, name: str | None, query: ReadRequest) -> bytes:
         """Decodes, reads and exports one document; the response body."""
@@ -252,6 +254,7 @@ class Service:
             raise HTTPError(503, "not_ready", "the engine is not loaded yet")
         dpi = query.dpi if query.dpi is not None else self.limits.dpi
         keep_images = query.format == "overlay"
+        options: dict[str, Any] = dict(query.options)
         pages: list[Page] = []
         images: list[LoadedImage] = []
         reader = await self.run(_PageReader, body, query.page, self.limits, dpi)
@@ -263,14 +266,14 @@ class Service:
                         "one request reads: ask for one page with ?page=N"
                     )
                     raise HTTPError(413, "too_many_pages", msg)
-                page = await engine.recognize_async(loaded, executor=self.pool, **query.options)
+                page = await engine.recognize_async(loaded, executor=self.pool, **options)
                 pages.append(page if name is None else page.with_source(name, loaded.page))
                 self.metrics.pages.inc()
                 if keep_images:
                     images.append(loaded)
         finally:
-            assert self.pool is not None
-            self.pool.submit(reader.close)  # after a decode still running, if any
+            if self.io_pool is not None:
+                self.io_pool.submit(reader.close)  # after a decode still running, if any
         return await self.run(_export, query.format, pages, images, body)
 
 
@@ -318,7 +321,9 @@ def _check_headers(request: Request, limits: Limits) -> None:
     declared = request.headers.get("content-length")
     if declared is not None:
         if not declared.isdigit():
-            raise HTTPError(400, "bad_content_length", f"Content-Length {declared!r} is not a number")
+            raise HTTPError(
+                400, "bad_content_length", f"Content-Length {declared!r} is not a number"
+            )
         if int(declared) > limits.max_body_bytes:
             msg = f"the body ({declared} bytes) is over the limit of {limits.max_body_bytes} bytes"
             raise HTTPError(413, "body_too_large", msg)
@@ -376,23 +381,23 @@ def create_app(make_engine: Callable[[], OcrAI], limits: Limits | None = None) -
         request.state.error = error.kind
         return error.response()
 
-    async def healthz(request: Request) -> Response:
+    async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "alive"})
 
-    async def readyz(request: Request) -> Response:
+    async def readyz(_: Request) -> Response:
         if service.ready:
             return JSONResponse({"status": "ready"})
         return JSONResponse({"status": "loading"}, status_code=503)
 
-    async def metrics_route(request: Request) -> Response:
+    async def metrics_route(_: Request) -> Response:
         media = "text/plain; version=0.0.4; charset=utf-8"
         return Response(metrics.exposition(), media_type=media)
 
-    async def index(request: Request) -> Response:
+    async def index(_: Request) -> Response:
         return FileResponse(_STATIC / "index.html", media_type="text/html; charset=utf-8")
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
         await service.start()
         try:
             yield

@@ -136,13 +136,10 @@ def parse_query(
             msg = f"bad value {text!r} for {name!r}" + (f": {reason}" if reason else "")
             raise QueryError(msg) from exc
         (options if option.engine else request)[name] = value
+    page, dpi = request.get("page"), request.get("dpi")
     return ReadRequest(
         format=str(request.get("format", "json")),
-        page=_optional(int, request.get("page")),
-        dpi=_optional(float, request.get("dpi")),
+        page=page if isinstance(page, int) else None,
+        dpi=float(dpi) if isinstance(dpi, (int, float)) else None,
         options=options,
     )
-
-
-def _optional(kind: type[int] | type[float], value: object) -> object:
-    return None if value is None else kind(value)  # type: ignore[arg-type]

@@ -9,6 +9,7 @@ exits with status 0.
 from __future__ import annotations
 
 import logging
+import math
 import signal
 import sys
 from collections.abc import Callable
@@ -61,7 +62,7 @@ def serve(
         port=port,
         log_config=None,
         access_log=False,  # ours: one JSON line per request (ocrai.serve.access)
-        timeout_graceful_shutdown=limits.timeout_s + 5,
+        timeout_graceful_shutdown=math.ceil(limits.timeout_s) + 5,
         lifespan="on",
     )
     server = uvicorn.Server(config)
