@@ -431,3 +431,17 @@ def test_page_objects_round_trip(server: Any, pages_png: dict[str, bytes]) -> No
     pages = export.from_json(response.text)
     assert isinstance(pages[0], Page)
     assert "臺北市立圖書館" in pages[0].text
+
+
+def test_a_read_over_the_time_limit_is_504(
+    serve_process: Callable[..., Any], pages_png: dict[str, bytes]
+) -> None:
+    hurried = serve_process("--threads", "2", "--timeout", "0.05")
+    body = assert_error(post(hurried.url, pages_png["ja"], "format=json"), 504, "timeout")
+    assert "0.05 s" in body["message"]
+    assert httpx.get(f"{hurried.url}/healthz", timeout=TIMEOUT).status_code == 200
+    # the abandoned read finished on its thread; the engine still answers, then stops cleanly
+    response = post(hurried.url, png(render_line("ok")), "format=text&detect=false")
+    assert response.status_code in (200, 504)
+    assert hurried.stop() == 0
+    assert "engine resources freed" in "\n".join(hurried.lines)

@@ -3,7 +3,9 @@
 An entry whose ``engine`` is True is passed to ``OcrAI.recognize`` as the keyword of its
 name; the others (format, page, dpi) steer the request. Adding a reading option of the
 engine is one line in `QUERY_OPTIONS`. Values are parsed here, so a bad one is a 400 that
-names the parameter before any work is done; the engine checks its own ranges again.
+names the parameter before any work is done; the engine checks its own ranges again. A
+text option of `recognize` (a character allowlist, say) is one more line:
+``"allowlist": QueryOption(_string(4096), True, "only these characters")``.
 """
 
 from __future__ import annotations
@@ -58,6 +60,18 @@ def _number(low: float, high: float) -> Callable[[str], float]:
             msg = f"expected a number from {low:g} to {high:g}"
             raise ValueError(msg)
         return value
+
+    return parse
+
+
+def _string(max_length: int) -> Callable[[str], str]:
+    """Text as given (for options such as a character allowlist), at most `max_length`."""
+
+    def parse(text: str) -> str:
+        if len(text) > max_length:
+            msg = f"expected at most {max_length} characters"
+            raise ValueError(msg)
+        return text
 
     return parse
 
