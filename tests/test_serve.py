@@ -169,7 +169,19 @@ def test_pdf_format_equals_to_pdf(server: Any, engine: OcrAI, pages_png: dict[st
     response = post(server.url, body, "format=pdf")
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/pdf"
-    assert response.content == bytes(to_pdf([engine.recognize(body)], body))
+    expected = bytes(to_pdf([engine.recognize(body)], body))
+    # The same document, whatever a writer stamps in (a random /ID, the time of writing):
+    # the same pages, sizes, text layer and rendered pixels.
+    pdfium = pytest.importorskip("pypdfium2")
+    served, library = pdfium.PdfDocument(response.content), pdfium.PdfDocument(expected)
+    assert len(served) == len(library) == 1
+    for ours, theirs in zip(served, library, strict=True):
+        assert ours.get_size() == theirs.get_size()
+        text = ours.get_textpage().get_text_range()
+        assert text == theirs.get_textpage().get_text_range()
+        assert "Twelve boxes" in text
+        pixels = ours.render(scale=0.5).to_numpy()
+        assert np.array_equal(pixels, theirs.render(scale=0.5).to_numpy())
 
 
 def test_pdf_format_without_to_pdf_is_501(server: Any, pages_png: dict[str, bytes]) -> None:
