@@ -15,8 +15,11 @@ groups=("$@")
 
 # Compiler and CMake for the build; fonts for the tests' rendered pages (Latin, Czech,
 # Japanese, Traditional Chinese); poppler-utils (pdftotext, pdftoppm) and qpdf, which
-# check the searchable PDFs in tests/test_pdf_export.py.
-packages=(g++ cmake python3-venv fonts-dejavu-core fonts-noto-cjk poppler-utils qpdf)
+# check the searchable PDFs in tests/test_pdf_export.py; Chromium and its driver for the
+# browser test of the page of `ocrai serve` (tests/test_serve_browser.py, driven by
+# Selenium, never a downloaded driver).
+packages=(g++ cmake python3-venv fonts-dejavu-core fonts-noto-cjk poppler-utils qpdf
+  chromium chromium-driver)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from ocrai import _core
+from ocrai.testing import ServeProcess
 
 SUPPORTED_TARGETS: list[str] = _core.simd_info()["supported"]
 
@@ -195,3 +196,22 @@ def make_page_dict(
 def page_dict() -> Callable[..., dict]:
     """The factory `make_page_dict`: a pipeline-shaped page dict for given line texts."""
     return make_page_dict
+
+
+@pytest.fixture(scope="module")
+def serve_process() -> Iterator[Callable[..., ServeProcess]]:
+    """Starts `ocrai serve` subprocesses on free ports of 127.0.0.1 (with the given
+    command-line arguments); every one still running is stopped when the module ends."""
+    started: list[ServeProcess] = []
+
+    def start(*args: str) -> ServeProcess:
+        try:
+            server = ServeProcess(list(args))
+        except RuntimeError as exc:
+            pytest.fail(str(exc))
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

@@ -124,7 +124,23 @@ def _check_pdf_source(source: str) -> None:
         check_source(Path(source))
 
 
+def _overlay_png(
+    pages: Sequence[Page],
+    source: str,
+    *,
+    dpi: float = PDF_DPI,
+    max_pixels: int | None = None,
+) -> bytes:
+    """The source's pages drawn with their results over them (`ocrai.export.to_overlay_png`):
+    the images are loaded again as they were for reading (PDF pages at the same `dpi`)."""
+    from .export import to_overlay_png
+
+    images = list(iter_pages(open_source(source), dpi=dpi, max_pixels=max_pixels))
+    return to_overlay_png(pages, images)
+
+
 SOURCE_FORMATS["pdf"] = (_searchable_pdf, ".pdf")
+SOURCE_FORMATS["overlay"] = (_overlay_png, ".overlay.png")
 
 
 def _suffix(fmt: str) -> str:
@@ -551,8 +567,8 @@ class BatchReader:
         if resume and out_dir is None:
             msg = "resume needs an output folder: it skips sources whose output exists"
             raise ValueError(msg)
-        if fmt == "pdf" and out_dir is None:
-            msg = "PDF output needs an output folder (-o DIR)"
+        if fmt in SOURCE_FORMATS and out_dir is None:
+            msg = f"-f {fmt} writes binary files: give an output folder (-o DIR)"
             raise ValueError(msg)
         self.recognizer = recognizer
         self.page_source = page_source

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from ._batch import BatchReader, BatchResult, Recognizer
+from ._batch import SOURCE_FORMATS, BatchReader, BatchResult, Recognizer
 from ._info import build_info
 from .errors import OcrError
 from .export import FORMATS
@@ -242,9 +242,10 @@ def _cmd_read(
 ) -> int:
     """Reads every file; one output per file (or stdout); 1 when any file failed, 2 when
     nothing could be read at all (no models, no output folder)."""
-    if args.format == "pdf" and args.out is None:
+    if args.format in SOURCE_FORMATS and args.out is None:
         print(
-            "ocrai: error: -f pdf writes files: give an output folder with -o DIR", file=sys.stderr
+            f"ocrai: error: -f {args.format} writes files: give an output folder with -o DIR",
+            file=sys.stderr,
         )
         return 2
     if args.resume and args.out is None:
@@ -406,9 +407,10 @@ def _add_read(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     parser.add_argument(
         "-f",
         "--format",
-        choices=[*FORMATS, "pdf"],
+        choices=[*FORMATS, *SOURCE_FORMATS],
         default="txt",
-        help="output format (txt); pdf: a searchable PDF of each file (needs -o)",
+        help="output format (txt); pdf: a searchable PDF of each file, overlay: a PNG of the "
+        "boxes over each page, the text beside (both need -o)",
     )
     parser.add_argument(
         "-o", "--out", metavar="DIR", help="write <name>.<format> files here (default: stdout)"
@@ -472,12 +474,98 @@ def _add_pdf_options(parser: argparse.ArgumentParser) -> None:
 
 def _format_options(args: argparse.Namespace) -> dict[str, object]:
     """Options of the output format: -f pdf's policy for PDF pages that already have text
-    (an error unless --skip-text or --force)."""
+    (an error unless --skip-text or --force), -f overlay's image loading."""
+    if args.format == "overlay":  # the images are loaded again as they were for reading
+        return {"dpi": args.dpi, "max_pixels": args.max_pixels}
     if args.format != "pdf":
         return {}
     if getattr(args, "skip_text", False):
         return {"existing_text": "skip"}
     return {"existing_text": "force" if getattr(args, "force", False) else "error"}
+
+
+# --- ocrai serve ----------------------------------------------------------------------------
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    try:
+        serve = importlib.import_module("ocrai.serve")
+    except ImportError as exc:
+        print(
+            f"ocrai serve: error: {exc}; install the extra: pip install 'ocrai[serve]'",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        limits = serve.Limits(
+            concurrency=args.concurrency,
+            queue=args.queue,
+            timeout_s=args.timeout,
+            max_body_bytes=args.max_body_mb * 1024 * 1024,
+            max_pixels=args.max_pixels,
+            max_pages=args.max_pages,
+            dpi=args.dpi,
+        )
+    except ValueError as exc:
+        print(f"ocrai serve: error: {exc}", file=sys.stderr)
+        return 2
+    status: int = serve.serve(
+        functools.partial(_open_engine, args),
+        host=args.host,
+        port=args.port,
+        limits=limits,
+        access_log=not args.no_access_log,
+    )
+    return status
+
+
+def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "serve",
+        help="an HTTP API over one engine (needs ocrai[serve])",
+        description="Serves POST /v1/read (an image or PDF in, json/text/hocr/alto/tsv/pdf/"
+        "overlay out), GET /healthz, /readyz, /metrics, and a page at / to try it. "
+        "SIGTERM stops it gracefully: requests in flight finish, then the engine is freed.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8080, help="port (8080; 0: any free one)")
+    parser.add_argument(
+        "-t", "--threads", type=_positive_int, metavar="N", help="the engine's threads (cores)"
+    )
+    parser.add_argument(
+        "--pack", choices=list(_READ_PACKS), default="small", help="model pack (small)"
+    )
+    parser.add_argument(
+        "--fast", action="store_true", help="the tiny pack, re-reading unsure lines with --pack's"
+    )
+    limits = parser.add_argument_group("limits")
+    limits.add_argument(
+        "--concurrency", type=_positive_int, default=2, metavar="N", help="reads at once (2)"
+    )
+    limits.add_argument(
+        "--queue",
+        type=int,
+        default=16,
+        metavar="N",
+        help="reads waiting beyond those; then 429 (16)",
+    )
+    limits.add_argument(
+        "--timeout", type=_positive_float, default=60.0, metavar="S", help="per read (60 s)"
+    )
+    limits.add_argument(
+        "--max-body-mb", type=_positive_int, default=50, metavar="MB", help="request body (50)"
+    )
+    limits.add_argument(
+        "--max-pixels", type=_positive_int, default=40_000_000, metavar="N", help="per page (40e6)"
+    )
+    limits.add_argument(
+        "--max-pages", type=_positive_int, default=32, metavar="N", help="per request (32)"
+    )
+    limits.add_argument(
+        "--dpi", type=_positive_float, default=PDF_DPI, metavar="DPI", help="PDF pages (300)"
+    )
+    parser.add_argument("--no-access-log", action="store_true", help="no access log lines")
+    parser.set_defaults(handler=_cmd_serve)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -487,6 +575,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_info(commands)
     _add_models(commands)
     _add_read(commands)
+    _add_serve(commands)
     return parser
 
 

@@ -31,17 +31,23 @@ Threads
     of the process have not reserved yet (at least one), so several engines together stay
     within the cores available to the process until there are more engines than cores. A
     released engine returns its share.
+
+Asyncio
+    `recognize_async` and `recognize_many_async` run the same calls on executor threads,
+    so an event loop is never blocked by decoding or inference; cancelling drops a result.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import os
 import threading
 import weakref
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from . import _core, _runtime
@@ -575,6 +581,78 @@ class OcrAI:
                 for run in runs:
                     run.cancel()
 
+    # -- asyncio --
+
+    async def recognize_async(
+        self,
+        image: ImageSource,
+        *,
+        detect: bool = True,
+        order: ColorOrder | None = None,
+        page: int = 0,
+        executor: Executor | None = None,
+        **options: object,
+    ) -> Page:
+        """`recognize` for asyncio code: decoding and the native run happen on a thread of
+        `executor` (default: the event loop's default executor), never on the event loop;
+        the native code runs without the GIL, so the loop keeps serving meanwhile.
+
+        Cancelling the awaiting task drops the result: a call that has not started yet
+        never starts; one that has started finishes on its thread (native code cannot be
+        interrupted) and its page is discarded. The engine stays usable either way, and
+        `free_resources` still waits for the calls running on threads."""
+        self._check_alive()
+        call = functools.partial(
+            self.recognize, image, detect=detect, order=order, page=page, **options
+        )
+        return await asyncio.get_running_loop().run_in_executor(executor, call)
+
+    async def recognize_many_async(
+        self,
+        images: Iterable[ImageSource] | AsyncIterable[ImageSource],
+        *,
+        detect: bool = True,
+        order: ColorOrder | None = None,
+        concurrency: int = 1,
+        executor: Executor | None = None,
+        **options: object,
+    ) -> AsyncIterator[Page]:
+        """Reads many images (a plain or an async iterable), yielding one page per image in
+        input order; up to `concurrency` images are read at once (see `recognize_many` on
+        when more than one pays). An error is raised when its image's turn comes; closing
+        the iterator, or cancelling the task iterating it, cancels the calls not yet
+        yielded (see `recognize_async`)."""
+        self._check_alive()
+        if concurrency < 1:
+            msg = f"concurrency must be >= 1, got {concurrency}"
+            raise ValueError(msg)
+        runs: deque[asyncio.Task[Page]] = deque()
+        pipeline_options: dict[str, Any] = dict(options)
+
+        def start(image: ImageSource) -> None:
+            call = self.recognize_async(
+                image, detect=detect, order=order, executor=executor, **pipeline_options
+            )
+            runs.append(asyncio.ensure_future(call))
+
+        try:
+            if isinstance(images, AsyncIterable):
+                async for image in images:
+                    start(image)
+                    if len(runs) >= concurrency:
+                        yield await runs.popleft()
+            else:
+                for image in images:
+                    start(image)
+                    if len(runs) >= concurrency:
+                        yield await runs.popleft()
+            while runs:
+                yield await runs.popleft()
+        finally:
+            for run in runs:
+                run.cancel()
+                run.add_done_callback(_retrieve)  # an error of a dropped run is not news
+
     @staticmethod
     def _load(image: ImageSource, *, order: ColorOrder | None, page: int) -> LoadedImage:
         from .io import load_image
@@ -588,6 +666,11 @@ class OcrAI:
         with self._using() as pipeline:
             native = pipeline.run(loaded.array, loaded.order, opts)
         return Page.from_native(native, source=loaded.name, page=loaded.page)
+
+
+def _retrieve(task: asyncio.Task[Page]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def _choose(name: str | None, pack: _packs.Pack, kind: _packs.FileKind) -> tuple[str, str | None]:

@@ -11,8 +11,11 @@ import json
 import math
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +29,7 @@ __all__ = [
     "CJK_LANGS",
     "SAMPLE_TEXT",
     "RenderedPage",
+    "ServeProcess",
     "cer",
     "font_path",
     "levenshtein",
@@ -327,3 +331,66 @@ def run_json_script(script: str, *args: str | os.PathLike[str], timeout: float) 
     result = json.loads(done.stdout.splitlines()[-1])
     assert isinstance(result, dict), done.stdout
     return result
+
+
+class ServeProcess:
+    """``ocrai serve`` in a subprocess of this interpreter, on a free port of 127.0.0.1
+    (``--port 0``; the port is read from its log), for tests and benchmarks over real
+    HTTP. `url` is its address, `lines` its log so far (stderr, collected by a thread), `pid`
+    its process id. RuntimeError with the log when it does not start in `start_timeout`."""
+
+    def __init__(self, args: Sequence[str] = (), *, start_timeout: float = 120.0) -> None:
+        self.lines: list[str] = []
+        self.url = ""
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ocrai", "serve", "--port", "0", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.pid = self.proc.pid
+        started = threading.Event()
+
+        def drain() -> None:
+            assert self.proc.stderr is not None
+            for line in self.proc.stderr:
+                self.lines.append(line.rstrip("\n"))
+                found = re.search(r"running on (http://127\.0\.0\.1:\d+)", line)
+                if found:
+                    self.url = found.group(1)
+                    started.set()
+            started.set()
+
+        self._drain = threading.Thread(target=drain, daemon=True)
+        self._drain.start()
+        deadline = time.monotonic() + start_timeout
+        while not started.wait(0.1) and time.monotonic() < deadline:
+            pass
+        if not self.url:
+            self.stop()
+            raise RuntimeError("ocrai serve did not start:\n" + "\n".join(self.lines))
+
+    def rss_bytes(self) -> int:
+        """The server's resident memory now (Linux)."""
+        status = Path(f"/proc/{self.pid}/status").read_text()
+        found = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+        return int(found.group(1)) * 1024 if found else 0
+
+    def stop(self, timeout: float = 60.0) -> int:
+        """SIGTERM (a graceful stop), then its exit status; SIGKILL and RuntimeError when
+        it is still running after `timeout` seconds."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            status = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+            msg = f"ocrai serve did not stop within {timeout} s of SIGTERM"
+            raise RuntimeError(msg) from None
+        finally:
+            self._drain.join(10)
+            if self.proc.stderr is not None:
+                self.proc.stderr.close()
+        return status
