@@ -24,6 +24,7 @@ class Line(TypedDict):
     block: int
     rotated_180: bool
     model: str
+    pattern_matched: bool | None
     chars: list[Char]
     words: list[Word]
 
@@ -105,6 +106,7 @@ class _CtcResult(TypedDict):
     confidence: float
     gap_doubt: float
     space_doubt: float
+    pattern_matched: bool | None
     chars: list[Char]
 
 class _Layout(TypedDict):
@@ -165,13 +167,24 @@ def ctc_decode(
     valid_steps: int | None = None,
     top_k: int = 0,
     measure_gaps: bool = False,
+    allow: str | None = None,
+    deny: str | None = None,
+    pattern: dict[str, Any] | None = None,
+    words: list[str] | None = None,
+    word_weight: float = 1.0,
+    beam_width: int = 16,
 ) -> _CtcResult:
-    """Greedy CTC decoding of one line's (steps, classes) float32 probabilities:
-    {"text", "confidence", "gap_doubt", "space_doubt", "chars": [{"text", "confidence", "x0",
-    "x1", "alternatives"}]}. gap_doubt (with measure_gaps): the highest probability a character
-    other than its neighbours reaches at a step the blank wins. space_doubt (with
-    measure_gaps): the highest probability the space reaches at such a step between two
-    characters that are not spaces."""
+    """CTC decoding of one line's (steps, classes) float32 probabilities: {"text",
+    "confidence", "gap_doubt", "space_doubt", "pattern_matched", "chars": [{"text",
+    "confidence", "x0", "x1", "alternatives"}]}. Greedy without reading control. gap_doubt
+    (with measure_gaps): the highest probability a character other than its neighbours
+    reaches at a step the blank wins. space_doubt (with measure_gaps): the highest
+    probability the space reaches at such a step between two characters that are not
+    spaces. allow/deny (str): the characters a reading may use / not use (probabilities
+    renormalised over the allowed classes); pattern: a compiled pattern
+    (ocrai.reading.compile_pattern) the whole reading must match, by a constrained beam
+    search of beam_width beams; words: a list the reading is drawn toward, by word_weight per
+    character of a listed word. pattern_matched: None without a pattern."""
 
 def ink_bounds(
     image: npt.NDArray[np.uint8], *, tolerance: int, give_up_height: int = 0
