@@ -121,6 +121,7 @@ def test_leading_and_trailing_spaces_are_dropped(abc: Dictionary) -> None:
         "gap_doubt": 0.0,
         "space_doubt": 0.0,
         "pattern_matched": None,
+        "search_cost": 0.0,
         "chars": [],
     }
 

@@ -229,6 +229,21 @@ def test_pattern_that_nothing_matches_falls_back_with_a_flag(small_dict: Diction
     assert out["pattern_matched"] is False
 
 
+def test_pattern_forced_onto_an_unrelated_line_falls_back(small_dict: Dictionary) -> None:
+    sure = [{"T": 0.9999}, {"": 0.9999}, {"A": 0.9999}, {"": 0.9999}, {"L": 0.9999}]
+    probs = steps_for(small_dict, sure)
+    pattern = reading.compile_pattern(r"\d{2}", small_dict_alphabet(small_dict))
+    out = ctc_decode(probs, small_dict, pattern=pattern)
+    # "00" fits the steps but is e^-34 as likely as "TAL": no reading of this line.
+    assert out["text"] == "TAL"
+    assert out["pattern_matched"] is False
+    # A doubtful line is read into the pattern, and what that cost is reported.
+    doubtful = steps_for(small_dict, [{"O": 0.6, "0": 0.3}, {"": 0.9}, {"l": 0.5, "1": 0.4}])
+    fixed = ctc_decode(doubtful, small_dict, pattern=pattern)
+    assert fixed["text"] == "01"
+    assert fixed["search_cost"] == pytest.approx(np.log(0.6 / 0.3) + np.log(0.5 / 0.4), abs=0.01)
+
+
 def test_words_draw_readings(small_dict: Dictionary) -> None:
     probs = steps_for(
         small_dict,
@@ -423,3 +438,56 @@ def test_allowlist_on_real_receipt_lines(ai: Any) -> None:
         for line in page.lines:
             assert set(line.text) <= set(allow)
             assert all(set(alt) <= set(allow) for c in line.chars for alt, _ in c.alternatives)
+
+
+@pytest.mark.models
+def test_amount_pattern_on_real_receipt_lines(ai: Any) -> None:
+    amount = r"\d{1,3}(,\d{3})*\.\d{2}|\d+\.\d{2}"
+    lines = [(crop, truth) for crop, truth in sroie_amount_lines(60) if re.fullmatch(amount, truth)]
+    assert lines
+    for crop, _truth in lines:
+        before = ai.recognize(crop, detect=False).text
+        page = ai.recognize(crop, detect=False, pattern=amount)
+        if re.fullmatch(amount, before):
+            assert page.text == before
+        for line in page.lines:
+            if line.pattern_matched:
+                assert re.fullmatch(amount, line.text), line.text
+            else:
+                assert line.text == before
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+
+@pytest.mark.models
+def test_cli_allow_deny_and_pattern(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from PIL import Image
+
+    from ocrai.cli import main
+
+    path = tmp_path / "field.png"
+    Image.fromarray(render_line("Tota1 l2,5O", font_size=32)).save(path)
+    base = ["read", str(path), "--no-detect", "--pack", "tiny", "-t", "1", "-f", "json"]
+
+    assert main([*base, "--allow", "0123456789., "]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    text = doc["pages"][0]["lines"][0]["text"] if "pages" in doc else doc["lines"][0]["text"]
+    assert text
+    assert set(text) <= set("0123456789., ")
+
+    assert main([*base, "--pattern", r"Total \d+\.\d{2}"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    line = doc["pages"][0]["lines"][0] if "pages" in doc else doc["lines"][0]
+    assert re.fullmatch(r"Total \d+\.\d{2}", line["text"]), line["text"]
+    assert line["pattern_matched"] is True
+
+    assert main([*base, "--deny", "Tt"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    line = doc["pages"][0]["lines"][0] if "pages" in doc else doc["lines"][0]
+    assert not set(line["text"]) & {"T", "t"}
+
+    assert main([*base, "--allow", ""]) == 2
+    assert "allowlist is empty" in capsys.readouterr().err
+    assert main([*base, "--pattern", "(a)\\1"]) == 2
+    assert "back references" in capsys.readouterr().err

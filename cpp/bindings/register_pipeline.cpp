@@ -187,6 +187,18 @@ struct ReadingOptions {
   }
 };
 
+std::shared_ptr<const ReadingSpec> reading_spec(const py::object& allow, const py::object& deny,
+                                                const py::object& pattern,
+                                                const py::object& words, float word_weight) {
+  ReadingOptions reading;
+  reading.take("allow", allow);
+  reading.take("deny", deny);
+  reading.take("pattern", pattern);
+  reading.take("words", words);
+  reading.spec.word_weight = word_weight;
+  return std::make_shared<const ReadingSpec>(reading.spec);
+}
+
 RunOptions parse_options(const py::object& options) {
   RunOptions o;
   if (options.is_none()) return o;
@@ -572,27 +584,42 @@ the length of its first edge, height of its second.)pbdoc");
       .def("check_model_classes", &Dictionary::check_model_classes, py::arg("model_classes"),
            py::arg("model_name"));
 
+  py::class_<CtcConstraint, std::shared_ptr<CtcConstraint>>(
+      m, "CtcConstraint",
+      R"pbdoc(Reading control compiled against one dictionary (see ctc_decode).)pbdoc")
+      .def(py::init([](const Dictionary& dict, const py::object& allow, const py::object& deny,
+                       const py::object& pattern, const py::object& words, float word_weight) {
+             const auto spec = reading_spec(allow, deny, pattern, words, word_weight);
+             py::gil_scoped_release nogil;  // plain C++ over the dictionary
+             return std::make_shared<CtcConstraint>(CtcConstraint::compile(*spec, dict));
+           }),
+           py::arg("dictionary"), py::kw_only(), py::arg("allow") = py::none(),
+           py::arg("deny") = py::none(), py::arg("pattern") = py::none(),
+           py::arg("words") = py::none(), py::arg("word_weight") = 1.0f)
+      .def_property_readonly("masks", &CtcConstraint::masks)
+      .def_property_readonly("pattern_can_match", &CtcConstraint::pattern_can_match);
+
   m.def(
       "ctc_decode",
       [](const py::array& probs, const Dictionary& dict, std::optional<int> valid_steps,
          int top_k, bool measure_gaps, const py::object& allow, const py::object& deny,
          const py::object& pattern, const py::object& words, float word_weight,
-         int beam_width) {
+         int beam_width, std::shared_ptr<CtcConstraint> compiled) {
         auto arr = float_array(probs, 2, "probs");
         const int steps = static_cast<int>(arr.shape(0)), classes = static_cast<int>(arr.shape(1));
-        ReadingOptions reading;
-        reading.take("allow", allow);
-        reading.take("deny", deny);
-        reading.take("pattern", pattern);
-        reading.take("words", words);
-        reading.take("word_weight", py::float_(word_weight));
-        const auto spec = reading.get();
-        std::optional<CtcConstraint> constraint;
+        const auto spec = reading_spec(allow, deny, pattern, words, word_weight);
+        if (compiled && spec->constrains()) {
+          throw py::value_error("ctc_decode: pass either a compiled constraint or allow, deny, "
+                                "pattern and words");
+        }
+        std::shared_ptr<const CtcConstraint> constraint = compiled;
         CtcLine line;
         {
           py::gil_scoped_release nogil;  // plain C++ on the array held above
-          if (spec && spec->constrains()) {
-            constraint = CtcConstraint::compile(*spec, dict);
+          if (!constraint && spec->constrains()) {
+            constraint = std::make_shared<const CtcConstraint>(CtcConstraint::compile(*spec, dict));
+          }
+          if (constraint) {
             line = ctc_constrained_decode(arr.data(), steps, classes, classes,
                                           valid_steps.value_or(steps), dict, *constraint, top_k,
                                           measure_gaps, beam_width);
@@ -608,6 +635,7 @@ the length of its first edge, height of its second.)pbdoc");
         d["space_doubt"] = line.space_doubt;
         d["pattern_matched"] =
             line.pattern_matched ? py::object(py::bool_(*line.pattern_matched)) : py::none();
+        d["search_cost"] = line.search_cost;
         py::list chars;
         for (const CtcChar& c : line.chars) chars.append(char_dict(c, dict));
         d["chars"] = chars;
@@ -617,7 +645,7 @@ the length of its first edge, height of its second.)pbdoc");
       py::arg("top_k") = 0, py::arg("measure_gaps") = false, py::arg("allow") = py::none(),
       py::arg("deny") = py::none(), py::arg("pattern") = py::none(),
       py::arg("words") = py::none(), py::arg("word_weight") = 1.0f,
-      py::arg("beam_width") = kDefaultBeamWidth,
+      py::arg("beam_width") = kDefaultBeamWidth, py::arg("constraint") = nullptr,
       R"pbdoc(CTC decoding of one line's (steps, classes) float32 probabilities:
 {"text", "confidence", "gap_doubt", "space_doubt", "pattern_matched", "chars": [{"text",
 "confidence", "x0", "x1", "alternatives"}]}. Greedy without reading control. gap_doubt (with
@@ -627,7 +655,10 @@ such a step between two characters that are not spaces. allow/deny (str): the ch
 reading may use / not use (probabilities renormalised over the allowed classes); pattern: a
 compiled pattern (ocrai.reading.compile_pattern) the whole reading must match, by a
 constrained beam search of beam_width beams; words: a list the reading is drawn toward, by
-word_weight per character of a listed word. pattern_matched: None without a pattern.)pbdoc");
+word_weight per character of a listed word; constraint: the same compiled once
+(CtcConstraint), for many lines. pattern_matched: None without a pattern. search_cost: how
+much less likely (in nats) the beam search's reading is than the best path, 0 when it did not
+choose it.)pbdoc");
 
   m.def(
       "layout_lines",

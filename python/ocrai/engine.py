@@ -686,9 +686,9 @@ def _check_reading(options: Mapping[str, object]) -> None:
         if options.get(key) is not None:
             _reading.char_set(options[key], key)
     pattern = options.get("pattern")
-    if pattern is not None and not isinstance(pattern, (str, re.Pattern)):
-        msg = f"pattern must be a str or a compiled re.Pattern, got {type(pattern).__name__}"
-        raise TypeError(msg)
+    if pattern is not None:
+        # Syntax and regularity, over no characters yet: the models' come at the call.
+        _reading.compile_pattern(pattern, "")
     if options.get("words") is not None:
         _reading.word_list(options["words"])
     weight = options.get("word_weight")

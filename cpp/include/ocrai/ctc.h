@@ -84,6 +84,9 @@ struct CtcLine {
   /// With a pattern: whether the reading matches it (false: nothing the model could read
   /// matched, and this is the reading without the pattern). Unset without a pattern.
   std::optional<bool> pattern_matched;
+  /// With a pattern or words, when the beam search chose the reading: how much less likely
+  /// its best alignment is than the best path over the allowed classes, in nats. 0 otherwise.
+  float search_cost = 0.f;
   /// The text: the symbols of `chars` concatenated.
   std::string text(const Dictionary& dict) const;
 };
@@ -129,6 +132,11 @@ class CtcConstraint {
   bool allowed(int cls) const { return allowed_[static_cast<std::size_t>(cls)] != 0; }
   /// The allowed classes in order, the blank first.
   const std::vector<std::int32_t>& allowed_classes() const { return allowed_list_; }
+  /// The classes masked out, in order.
+  const std::vector<std::int32_t>& denied_classes() const { return denied_list_; }
+  /// True when most classes are allowed: a step's allowed mass is then 1 minus the denied
+  /// mass, and the plain argmax usually lands on an allowed class.
+  bool masks_few() const { return denied_list_.size() * 2 < static_cast<std::size_t>(classes_); }
   bool has_pattern() const { return dfa_states_ > 0; }
   /// The state after reading class `cls` in `state`, or -1.
   int next(int state, int cls) const {
@@ -164,7 +172,7 @@ class CtcConstraint {
   int classes_ = 0;
   bool masks_ = false;
   std::vector<std::uint8_t> allowed_;
-  std::vector<std::int32_t> allowed_list_;
+  std::vector<std::int32_t> allowed_list_, denied_list_;
   int dfa_states_ = 0;
   std::vector<std::int32_t> dfa_;  ///< states x classes
   std::vector<std::uint8_t> accepting_;
@@ -203,8 +211,9 @@ CtcLine ctc_greedy_decode(const float* probs, int steps, int classes, std::ptrdi
 /// result must end in an accepting state, outer spaces aside) and earn the word weight for
 /// every character of a listed word. A greedy reading that already matches the pattern is
 /// kept as it is when there is no word list, so matching lines never change. When no prefix
-/// matches, the greedy reading over the allowed classes comes back with pattern_matched
-/// false. The chosen text's characters are placed by its best CTC alignment (Viterbi), so
+/// matches, or when the best match is far less likely than the model's own reading (over 5
+/// nats a character: ctc.cc says why), the greedy reading over the allowed classes comes back
+/// with pattern_matched false. The chosen text's characters are placed by its best CTC alignment (Viterbi), so
 /// confidences and positions mean what the greedy decoder's do.
 CtcLine ctc_constrained_decode(const float* probs, int steps, int classes,
                                std::ptrdiff_t row_stride, int valid_steps, const Dictionary& dict,
