@@ -1,7 +1,7 @@
 """Reading control on real receipt fields (``reading_control.py``): the amount lines of the
 SROIE receipts read plainly, with a digits-only allow list and with an amount pattern, and by
-Tesseract with and without its character whitelist (where tesserocr or the tesseract program
-is installed with its English data; skipped otherwise).
+Tesseract with and without its character whitelist (where tesserocr, of the ``peers`` group,
+is installed with Debian's English data; skipped otherwise).
 
 The set comes from ``$OCRAI_DATA/sroie`` (default: ``shared/data`` beside the checkout or its
 parent, as ``bench_accuracy.py``); skipped when it is not there. Target: the digits-only and
@@ -25,8 +25,8 @@ import pytest
 pytestmark = pytest.mark.models
 
 ROOT = Path(__file__).resolve().parent.parent
-#: Lines read per mode; the set has about 560 amount lines in its first 100 receipts.
-MAX_LINES = int(os.environ.get("OCRAI_READING_LINES", "600"))
+#: Lines read per mode; the set's 100 receipts hold 969 amount lines.
+MAX_LINES = int(os.environ.get("OCRAI_READING_LINES", "1000"))
 
 
 def _load() -> ModuleType:
@@ -95,7 +95,6 @@ def test_ocrai_amount_lines(
     result = benchmark.pedantic(lambda: rc.score(mode, lines, read), rounds=1, iterations=1)
     _record(benchmark, result)
     if mode == "digits":
-        assert result.matched >= 0  # every reading is digits: checked line by line below
         for crop, _ in lines[:50]:
             text, _ = read(crop)
             assert set(text) <= set(rc.DIGITS)
@@ -109,9 +108,10 @@ def test_ocrai_amount_lines(
 def test_tesseract_amount_lines(
     benchmark: Any, lines: list[tuple[np.ndarray, str]], whitelist: bool
 ) -> None:
-    read = rc.tesseract_reader(rc.DIGITS if whitelist else None)
+    # tesserocr only: a process per line would add minutes to CI.
+    read = rc.tesseract_reader(rc.DIGITS if whitelist else None, program_fallback=False)
     if read is None:
-        pytest.skip("Tesseract (tesserocr or the tesseract program, English data) is not here")
+        pytest.skip("tesserocr (group peers) with Debian's English data is not installed")
     mode = "tesseract-whitelist" if whitelist else "tesseract"
     result = benchmark.pedantic(lambda: rc.score(mode, lines, read), rounds=1, iterations=1)
     _record(benchmark, result)
