@@ -491,3 +491,32 @@ def test_cli_allow_deny_and_pattern(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "allowlist is empty" in capsys.readouterr().err
     assert main([*base, "--pattern", "(a)\\1"]) == 2
     assert "back references" in capsys.readouterr().err
+
+
+def test_constrained_decoding_survives_odd_probabilities(small_dict: Dictionary) -> None:
+    """NaN, negative and unnormalised rows, empty and one-step lines: readings stay inside
+    the constraint and nothing crashes."""
+    rng = np.random.default_rng(7)
+    alphabet = small_dict_alphabet(small_dict)
+    pattern = reading.compile_pattern(r"\d+(\.\d\d)?", alphabet)
+    for steps in (0, 1, 2, 7, 40):
+        probs = rng.random((steps, small_dict.num_classes), dtype=np.float32)
+        if steps > 2:
+            probs[1, 3] = np.nan
+            probs[2] = -1.0
+        for kwargs in (
+            {"allow": "012"},
+            {"deny": "0125"},
+            {"pattern": pattern},
+            {"words": ["TOTAL", "10"], "word_weight": 100.0},
+            {"pattern": pattern, "words": ["10"], "allow": "0125."},
+        ):
+            out = ctc_decode(probs, small_dict, top_k=2, measure_gaps=True, **kwargs)  # type: ignore[arg-type]
+            text = out["text"]
+            if "allow" in kwargs:
+                assert set(text) <= set(str(kwargs["allow"]))
+            if "deny" in kwargs:
+                assert not set(text) & set(str(kwargs["deny"]))
+            if "pattern" in kwargs and out["pattern_matched"]:
+                assert re.fullmatch(r"\d+(\.\d\d)?", text), text
+            assert all(np.isfinite(c["confidence"]) for c in out["chars"])
