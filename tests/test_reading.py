@@ -382,6 +382,24 @@ def test_patterns_on_rendered_fields(ai: Any) -> None:
 
 
 @pytest.mark.models
+def test_patterns_in_fast_mode() -> None:
+    """The tiny recogniser reads under the pattern with its own dictionary; a line it cannot
+    match goes to the small one, which reads under the pattern too."""
+    from ocrai import OcrAI
+
+    with OcrAI(threads=2, fast=True) as engine:
+        for text, pattern in FIELDS:
+            lines = engine.recognize(render_line(text, font_size=32), detect=False, pattern=pattern)
+            assert lines.lines, text
+            line = lines.lines[0]
+            assert line.pattern_matched is True, (text, line.text, line.model)
+            assert re.fullmatch(pattern, line.text), (text, line.text)
+        unrelated = engine.recognize(render_line("Thank you"), detect=False, pattern=r"\d{2}")
+        assert unrelated.lines[0].pattern_matched is False
+        assert unrelated.lines[0].model == "fallback"  # the small recogniser had its try
+
+
+@pytest.mark.models
 def test_pattern_no_match_keeps_the_plain_reading(ai: Any) -> None:
     image = render_line("Thank you")
     plain = ai.recognize(image, detect=False).lines[0]
