@@ -425,6 +425,50 @@ def test_bad_options_name_the_key(engine: Engine, options: dict[str, object], ma
     engine.assert_still_works()
 
 
+# Reading control (allowlist, denylist, pattern, words, word_weight): bad values raise a typed
+# error naming the option (or the character no model reads) and the engine reads on.
+BAD_READING: list[tuple[dict[str, object], type[Exception], str]] = [
+    ({"allowlist": ""}, ValueError, "allowlist is empty"),
+    ({"allowlist": ["12"]}, ValueError, "allowlist: every element must be one character"),
+    ({"allowlist": 12}, TypeError, "allowlist must be a str or a set of characters"),
+    ({"allowlist": "0\u16a0"}, ValueError, r"allowlist: '\u16a0' \(U\+16A0\) cannot be read"),
+    ({"allowlist": "1\n"}, ValueError, "line break"),
+    ({"denylist": b"x"}, TypeError, "denylist must be a str or a set of characters, got bytes"),
+    ({"denylist": {"a", None}}, ValueError, "denylist: every element must be one character"),
+    ({"pattern": r"(a)\1"}, ValueError, "back references"),
+    ({"pattern": "("}, ValueError, "not a valid regular expression"),
+    ({"pattern": 5}, TypeError, "pattern must be a str or a compiled re.Pattern"),
+    ({"pattern": r"\d+", "allowlist": "ab"}, ValueError, "can match nothing"),
+    ({"pattern": "[0-9]{4000}"}, ValueError, "too large|automaton states"),
+    ({"words": []}, ValueError, "words is empty"),
+    ({"words": [3]}, TypeError, "words: every word must be a str"),
+    ({"words": 3}, TypeError, "words must be a str or an iterable of str"),
+    ({"words": ["\u16a0x"]}, ValueError, r"words: '\u16a0' \(U\+16A0\) cannot be read"),
+    ({"word_weight": -1.0}, ValueError, r"word_weight must be in \[0, 100\]"),
+    ({"word_weight": float("nan")}, ValueError, "word_weight must be in"),
+    ({"word_weight": "1"}, TypeError, "word_weight must be a number"),
+]
+
+
+@pytest.mark.parametrize(("options", "error", "match"), BAD_READING)
+def test_bad_reading_control_is_refused(
+    engine: Engine, options: dict[str, object], error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        engine.ai.recognize(engine.line, detect=False, **options)  # type: ignore[arg-type]
+    with pytest.raises(error, match=match):
+        next(engine.ai.recognize_many([engine.line], detect=False, **options))  # type: ignore[arg-type]
+    engine.assert_still_works()
+
+
+@pytest.mark.parametrize(("options", "error", "match"), BAD_READING[:3] + BAD_READING[7:10])
+def test_bad_reading_control_fails_the_engine_at_once(
+    model_dir: Path, options: dict[str, object], error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        OcrAI(model_dir, pack="ppocrv6-tiny", threads=1, **options)  # type: ignore[arg-type]
+
+
 def test_absurd_thread_counts_are_refused(engine: Engine, model_dir: Path) -> None:
     """threads=100000 used to stall the process creating threads; every entry point that
     starts threads refuses more than 1024."""

@@ -120,6 +120,8 @@ def test_leading_and_trailing_spaces_are_dropped(abc: Dictionary) -> None:
         "confidence": 0.0,
         "gap_doubt": 0.0,
         "space_doubt": 0.0,
+        "pattern_matched": None,
+        "search_cost": 0.0,
         "chars": [],
     }
 

@@ -117,9 +117,92 @@ std::string as_str(const std::string& key, const py::handle& v) {
   return v.cast<std::string>();
 }
 
+std::vector<std::uint32_t> code_points_of(const std::string& key, const py::handle& v) {
+  if (!py::isinstance<py::str>(v)) bad_option(key, "a str of characters", v);
+  std::vector<std::uint32_t> cps;
+  for (const py::handle ch : v) cps.push_back(static_cast<std::uint32_t>(PyUnicode_ReadChar(ch.ptr(), 0)));
+  return cps;
+}
+
+/// The native form of a compiled pattern (ocrai.reading.compile_pattern): a dict with the
+/// pattern's "source", the "alphabet" (a str), each alphabet character's column ("columns",
+/// int32), the "table" (int32, states x columns, -1: none) and "accepting" (one bool a state).
+std::shared_ptr<const CharDfa> char_dfa(const py::handle& v) {
+  if (!py::isinstance<py::dict>(v)) bad_option("pattern", "a compiled pattern dict", v);
+  const auto d = py::reinterpret_borrow<py::dict>(v);
+  for (const char* k : {"source", "alphabet", "columns", "table", "accepting"}) {
+    if (!d.contains(k)) bad_option("pattern", std::string("a dict with '") + k + "'", v);
+  }
+  using I32 = py::array_t<std::int32_t, py::array::c_style | py::array::forcecast>;
+  const auto columns = I32::ensure(d["columns"]);
+  const auto table = I32::ensure(d["table"]);
+  const auto accepting = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>::ensure(
+      d["accepting"]);
+  if (!columns || !table || !accepting || columns.ndim() != 1 || table.ndim() != 2 ||
+      accepting.ndim() != 1) {
+    bad_option("pattern", "columns (n,), table (states, columns) and accepting (states,) arrays", v);
+  }
+  auto dfa = std::make_shared<CharDfa>();
+  dfa->source = py::repr(d["source"]).cast<std::string>();
+  const std::vector<std::uint32_t> alphabet = code_points_of("pattern alphabet", d["alphabet"]);
+  if (static_cast<py::ssize_t>(alphabet.size()) != columns.shape(0)) {
+    bad_option("pattern", "one column per alphabet character", v);
+  }
+  dfa->states = static_cast<int>(table.shape(0));
+  dfa->columns = static_cast<int>(table.shape(1));
+  dfa->table.assign(table.data(), table.data() + table.size());
+  dfa->accepting.assign(accepting.data(), accepting.data() + accepting.size());
+  for (std::size_t i = 0; i < alphabet.size(); ++i) dfa->column_of[alphabet[i]] = columns.data()[i];
+  dfa->check();
+  return dfa;
+}
+
+/// Collects the reading-control options (allow, deny, pattern, words, word_weight).
+struct ReadingOptions {
+  ReadingSpec spec;
+  bool take(const std::string& key, const py::handle& v) {
+    if (key == "allow") {
+      if (!v.is_none()) spec.allow = code_points_of(key, v);
+    } else if (key == "deny") {
+      if (!v.is_none()) spec.deny = code_points_of(key, v);
+    } else if (key == "pattern") {
+      if (!v.is_none()) spec.pattern = char_dfa(v);
+    } else if (key == "words") {
+      if (!v.is_none()) {
+        if (!py::isinstance<py::list>(v) && !py::isinstance<py::tuple>(v)) {
+          bad_option(key, "a list of str", v);
+        }
+        for (const py::handle w : v) spec.words.push_back(as_str(key, w));
+      }
+    } else if (key == "word_weight") {
+      spec.word_weight = as_float(key, v);
+    } else {
+      return false;
+    }
+    return true;
+  }
+  std::shared_ptr<const ReadingSpec> get() const {
+    if (!spec.constrains() && spec.word_weight == ReadingSpec{}.word_weight) return nullptr;
+    return std::make_shared<const ReadingSpec>(spec);
+  }
+};
+
+std::shared_ptr<const ReadingSpec> reading_spec(const py::object& allow, const py::object& deny,
+                                                const py::object& pattern,
+                                                const py::object& words, float word_weight) {
+  ReadingOptions reading;
+  reading.take("allow", allow);
+  reading.take("deny", deny);
+  reading.take("pattern", pattern);
+  reading.take("words", words);
+  reading.spec.word_weight = word_weight;
+  return std::make_shared<const ReadingSpec>(reading.spec);
+}
+
 RunOptions parse_options(const py::object& options) {
   RunOptions o;
   if (options.is_none()) return o;
+  ReadingOptions reading;
   if (!py::isinstance<py::dict>(options)) {
     throw py::type_error("options must be a dict or None, got " +
                          py::str(py::type::of(options).attr("__name__")).cast<std::string>());
@@ -173,13 +256,15 @@ RunOptions parse_options(const py::object& options) {
       o.top_k = as_int(key, v);
     } else if (key == "min_confidence") {
       o.min_confidence = as_float(key, v);
-    } else {
+    } else if (!reading.take(key, v)) {
       throw py::value_error("unknown option '" + key +
                             "'; known: detect, det_max_side, det_thresh, box_thresh, "
                             "unclip_ratio, classify, deskew, binarize, rec_batch, "
-                            "fallback_threshold, top_k, min_confidence");
+                            "fallback_threshold, top_k, min_confidence, allow, deny, pattern, "
+                            "words, word_weight");
     }
   }
+  o.reading = reading.get();
   return o;
 }
 
@@ -204,6 +289,7 @@ py::dict page_dict(const PageResult& page) {
     ld["block"] = l.block;
     ld["rotated_180"] = l.rotated_180;
     ld["model"] = l.fallback ? "fallback" : "primary";
+    ld["pattern_matched"] = l.pattern_matched ? py::object(py::bool_(*l.pattern_matched)) : py::none();
     py::list chars;
     for (const CharResult& c : l.chars) {
       py::dict cd;
@@ -498,36 +584,81 @@ the length of its first edge, height of its second.)pbdoc");
       .def("check_model_classes", &Dictionary::check_model_classes, py::arg("model_classes"),
            py::arg("model_name"));
 
+  py::class_<CtcConstraint, std::shared_ptr<CtcConstraint>>(
+      m, "CtcConstraint",
+      R"pbdoc(Reading control compiled against one dictionary (see ctc_decode).)pbdoc")
+      .def(py::init([](const Dictionary& dict, const py::object& allow, const py::object& deny,
+                       const py::object& pattern, const py::object& words, float word_weight) {
+             const auto spec = reading_spec(allow, deny, pattern, words, word_weight);
+             py::gil_scoped_release nogil;  // plain C++ over the dictionary
+             return std::make_shared<CtcConstraint>(CtcConstraint::compile(*spec, dict));
+           }),
+           py::arg("dictionary"), py::kw_only(), py::arg("allow") = py::none(),
+           py::arg("deny") = py::none(), py::arg("pattern") = py::none(),
+           py::arg("words") = py::none(), py::arg("word_weight") = 1.0f)
+      .def_property_readonly("masks", &CtcConstraint::masks)
+      .def_property_readonly("pattern_can_match", &CtcConstraint::pattern_can_match);
+
   m.def(
       "ctc_decode",
       [](const py::array& probs, const Dictionary& dict, std::optional<int> valid_steps,
-         int top_k, bool measure_gaps) {
+         int top_k, bool measure_gaps, const py::object& allow, const py::object& deny,
+         const py::object& pattern, const py::object& words, float word_weight,
+         int beam_width, std::shared_ptr<CtcConstraint> compiled) {
         auto arr = float_array(probs, 2, "probs");
         const int steps = static_cast<int>(arr.shape(0)), classes = static_cast<int>(arr.shape(1));
+        const auto spec = reading_spec(allow, deny, pattern, words, word_weight);
+        if (compiled && spec->constrains()) {
+          throw py::value_error("ctc_decode: pass either a compiled constraint or allow, deny, "
+                                "pattern and words");
+        }
+        std::shared_ptr<const CtcConstraint> constraint = compiled;
         CtcLine line;
         {
           py::gil_scoped_release nogil;  // plain C++ on the array held above
-          line = ctc_greedy_decode(arr.data(), steps, classes, classes,
-                                   valid_steps.value_or(steps), dict, top_k, measure_gaps);
+          if (!constraint && spec->constrains()) {
+            constraint = std::make_shared<const CtcConstraint>(CtcConstraint::compile(*spec, dict));
+          }
+          if (constraint) {
+            line = ctc_constrained_decode(arr.data(), steps, classes, classes,
+                                          valid_steps.value_or(steps), dict, *constraint, top_k,
+                                          measure_gaps, beam_width);
+          } else {
+            line = ctc_greedy_decode(arr.data(), steps, classes, classes,
+                                     valid_steps.value_or(steps), dict, top_k, measure_gaps);
+          }
         }
         py::dict d;
         d["text"] = line.text(dict);
         d["confidence"] = line.confidence;
         d["gap_doubt"] = line.gap_doubt;
         d["space_doubt"] = line.space_doubt;
+        d["pattern_matched"] =
+            line.pattern_matched ? py::object(py::bool_(*line.pattern_matched)) : py::none();
+        d["search_cost"] = line.search_cost;
         py::list chars;
         for (const CtcChar& c : line.chars) chars.append(char_dict(c, dict));
         d["chars"] = chars;
         return d;
       },
       py::arg("probs"), py::arg("dictionary"), py::kw_only(), py::arg("valid_steps") = py::none(),
-      py::arg("top_k") = 0, py::arg("measure_gaps") = false,
-      R"pbdoc(Greedy CTC decoding of one line's (steps, classes) float32 probabilities:
-{"text", "confidence", "gap_doubt", "space_doubt", "chars": [{"text", "confidence", "x0",
-"x1", "alternatives"}]}. gap_doubt (with measure_gaps): the highest probability a character
-other than its neighbours reaches at a step the blank wins. space_doubt (with measure_gaps):
-the highest probability the space reaches at such a step between two characters that are not
-spaces.)pbdoc");
+      py::arg("top_k") = 0, py::arg("measure_gaps") = false, py::arg("allow") = py::none(),
+      py::arg("deny") = py::none(), py::arg("pattern") = py::none(),
+      py::arg("words") = py::none(), py::arg("word_weight") = 1.0f,
+      py::arg("beam_width") = kDefaultBeamWidth, py::arg("constraint") = nullptr,
+      R"pbdoc(CTC decoding of one line's (steps, classes) float32 probabilities:
+{"text", "confidence", "gap_doubt", "space_doubt", "pattern_matched", "chars": [{"text",
+"confidence", "x0", "x1", "alternatives"}]}. Greedy without reading control. gap_doubt (with
+measure_gaps): the highest probability a character other than its neighbours reaches at a step
+the blank wins. space_doubt (with measure_gaps): the highest probability the space reaches at
+such a step between two characters that are not spaces. allow/deny (str): the characters a
+reading may use / not use (probabilities renormalised over the allowed classes); pattern: a
+compiled pattern (ocrai.reading.compile_pattern) the whole reading must match, by a
+constrained beam search of beam_width beams; words: a list the reading is drawn toward, by
+word_weight per character of a listed word; constraint: the same compiled once
+(CtcConstraint), for many lines. pattern_matched: None without a pattern. search_cost: how
+much less likely (in nats) the beam search's reading is than the best path, 0 when it did not
+choose it.)pbdoc");
 
   m.def(
       "layout_lines",

@@ -5,7 +5,9 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <iterator>
 #include <numeric>
 #include <stdexcept>
 #include <utility>
@@ -339,11 +341,82 @@ void Pipeline::validate(const RunOptions& o) const {
   if (o.classify != ClassifyMode::kOff && !cls_) {
     bad("classify needs a line classifier (cls_model)");
   }
+  if (o.reading && !(o.reading->word_weight >= 0 && o.reading->word_weight <= 100)) {
+    bad("word_weight must be in [0, 100]");
+  }
+}
+
+namespace {
+
+std::string describe_code_point(std::uint32_t cp) {
+  std::string utf8;
+  if (cp < 0x80) {
+    utf8 += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    utf8 += static_cast<char>(0xC0 | (cp >> 6));
+    utf8 += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    utf8 += static_cast<char>(0xE0 | (cp >> 12));
+    utf8 += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    utf8 += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    utf8 += static_cast<char>(0xF0 | (cp >> 18));
+    utf8 += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    utf8 += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    utf8 += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "U+%04X", static_cast<unsigned>(cp));
+  return "'" + utf8 + "' (" + hex + ")";
+}
+
+/// The code points both lists hold (sorted inputs).
+std::vector<std::uint32_t> common(const std::vector<std::uint32_t>& a,
+                                  const std::vector<std::uint32_t>& b) {
+  std::vector<std::uint32_t> out;
+  std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  return out;
+}
+
+}  // namespace
+
+std::pair<std::unique_ptr<CtcConstraint>, std::unique_ptr<CtcConstraint>>
+Pipeline::compile_reading(const RunOptions& o) const {
+  if (!o.reading || !o.reading->constrains()) return {};
+  const ReadingSpec& spec = *o.reading;
+  auto primary = std::make_unique<CtcConstraint>(CtcConstraint::compile(spec, rec_->dict));
+  std::unique_ptr<CtcConstraint> second;
+  if (fallback_) {
+    second = std::make_unique<CtcConstraint>(CtcConstraint::compile(spec, fallback_->dict));
+  }
+  // In fast mode a character either recogniser reads is fine: the other one never emits it.
+  std::string models = base_name(rec_->path) + (fallback_ ? " or " + base_name(fallback_->path) : "");
+  auto missing = [&](auto member) {
+    std::vector<std::uint32_t> m = ((*primary).*member)();
+    if (second) m = common(m, ((*second).*member)());
+    return m;
+  };
+  const auto no_allowed = missing(&CtcConstraint::missing_allowed);
+  if (!no_allowed.empty()) {
+    throw std::invalid_argument("allowlist: " + describe_code_point(no_allowed[0]) +
+                                " cannot be read by the recognition model " + models);
+  }
+  const auto no_word = missing(&CtcConstraint::missing_word_chars);
+  if (!no_word.empty()) {
+    throw std::invalid_argument("words: " + describe_code_point(no_word[0]) +
+                                " cannot be read by the recognition model " + models);
+  }
+  if (spec.pattern && !primary->pattern_can_match() && !(second && second->pattern_can_match())) {
+    throw std::invalid_argument("pattern " + spec.pattern->source +
+                                " can match nothing the recognition model " + models +
+                                " reads (with the allowed characters)");
+  }
+  return {std::move(primary), std::move(second)};
 }
 
 void Pipeline::recognize(const Recognizer& rec, const std::vector<LineWork*>& lines,
                          ColorOrder order, bool rotated, int batch, int top_k,
-                         StageTimings& t) const {
+                         const CtcConstraint* constraint, StageTimings& t) const {
   if (lines.empty()) return;
   // The fallback's gate needs the primary reading's near misses.
   const bool gaps = fallback_ != nullptr && &rec == rec_.get();
@@ -406,9 +479,12 @@ void Pipeline::recognize(const Recognizer& rec, const std::vector<LineWork*>& li
       LineWork& line = *sorted[lo + static_cast<std::size_t>(k)];
       const int valid = std::min(
           steps, static_cast<int>(std::ceil(static_cast<double>(line.width()) * steps / width)));
-      line.candidate = ctc_greedy_decode(probs + static_cast<std::ptrdiff_t>(k) * steps * classes,
-                                         steps, classes, classes, valid, rec.dict, top_k,
-                                         gaps);
+      const float* line_probs = probs + static_cast<std::ptrdiff_t>(k) * steps * classes;
+      line.candidate =
+          constraint ? ctc_constrained_decode(line_probs, steps, classes, classes, valid, rec.dict,
+                                              *constraint, top_k, gaps)
+                     : ctc_greedy_decode(line_probs, steps, classes, classes, valid, rec.dict,
+                                         top_k, gaps);
     }
     const auto t3 = Clock::now();
     add_ms(pack_ms, ms_between(t0, t1));
@@ -510,6 +586,8 @@ PageResult Pipeline::run(const ImageView& input, ColorOrder order, const RunOpti
                                 std::to_string(input.height) + ")");
   }
   validate(o);
+  // The reading spec becomes classes of each recogniser once per run, not per line.
+  const auto [constraint, fallback_constraint] = compile_reading(o);
   PageResult page;
   page.width = input.width;
   page.height = input.height;
@@ -664,7 +742,7 @@ PageResult Pipeline::run(const ImageView& input, ColorOrder order, const RunOpti
   // 3. Recognition, then the optional second looks.
   std::vector<LineWork*> all;
   for (auto& w : work) all.push_back(w.get());
-  recognize(rec, all, order, false, o.rec_batch, o.top_k, t);
+  recognize(rec, all, order, false, o.rec_batch, o.top_k, constraint.get(), t);
   for (LineWork* w : all) {
     w->read = std::move(w->candidate);
     w->by = &rec;
@@ -693,7 +771,7 @@ PageResult Pipeline::run(const ImageView& input, ColorOrder order, const RunOpti
     const auto t0 = Clock::now();
     for (LineWork* w : flipped) w->crop180 = rotated_180(w->crop.view());
     StageTimings again;
-    recognize(rec, flipped, order, true, o.rec_batch, o.top_k, again);
+    recognize(rec, flipped, order, true, o.rec_batch, o.top_k, constraint.get(), again);
     // Upside down only when the turned line reads better: upright text stays upright.
     for (LineWork* w : flipped) {
       if (w->candidate.confidence > w->read.confidence) {
@@ -712,8 +790,10 @@ PageResult Pipeline::run(const ImageView& input, ColorOrder order, const RunOpti
     const float char_threshold = threshold * kFallbackCharShare;
     const int space = rec.dict.space_class();
     for (LineWork* w : all) {
+      // A line that matches no reading of the pattern may match the fallback's.
       bool doubtful = w->read.confidence < threshold || w->read.gap_doubt > kFallbackGapDoubt ||
-                      w->read.space_doubt > kFallbackSpaceDoubt;
+                      w->read.space_doubt > kFallbackSpaceDoubt ||
+                      w->read.pattern_matched == std::optional<bool>(false);
       for (const CtcChar& c : w->read.chars) {
         doubtful = doubtful || (c.cls != space && c.confidence < char_threshold);
       }
@@ -727,7 +807,8 @@ PageResult Pipeline::run(const ImageView& input, ColorOrder order, const RunOpti
           if (w->crop180.empty()) w->crop180 = rotated_180(w->crop.view());
         }
       }
-      recognize(*fallback_, reread[r], order, r == 1, o.rec_batch, o.top_k, t);
+      recognize(*fallback_, reread[r], order, r == 1, o.rec_batch, o.top_k,
+                fallback_constraint.get(), t);
       for (LineWork* w : reread[r]) {
         w->read = std::move(w->candidate);
         w->by = fallback_.get();
@@ -771,6 +852,7 @@ PageResult Pipeline::run(const ImageView& input, ColorOrder order, const RunOpti
     line.block = layout.block_of[k];
     line.rotated_180 = w.rotated;
     line.fallback = w.fallback;
+    line.pattern_matched = w.read.pattern_matched;
     line.chars.reserve(w.read.chars.size());
     for (const CtcChar& c : w.read.chars) {
       CharResult cr;

@@ -234,7 +234,22 @@ def _positive_float(text: str) -> float:
 def _open_engine(args: argparse.Namespace) -> Any:
     # Imported when the command runs: the engine loads the native runtime and models.
     engine = importlib.import_module("ocrai.engine")
-    return engine.OcrAI(threads=args.threads, pack=_READ_PACKS[args.pack], fast=args.fast)
+    return engine.OcrAI(
+        threads=args.threads,
+        pack=_READ_PACKS[args.pack],
+        fast=args.fast,
+        **_reading_args(args),
+    )
+
+
+def _reading_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The engine's reading control from --allow, --deny and --pattern (absent: none)."""
+    names = {"allow": "allowlist", "deny": "denylist", "pattern": "pattern"}
+    return {
+        engine_name: getattr(args, arg)
+        for arg, engine_name in names.items()
+        if getattr(args, arg, None) is not None
+    }
 
 
 def _cmd_read(
@@ -338,6 +353,8 @@ def _cmd_read_cluster(args: argparse.Namespace) -> int:
         detect=not args.no_detect,
         max_pixels=args.max_pixels,
         dpi=args.dpi,
+        # --allow/--deny/--pattern: per call on the workers, as the engine's are here
+        options=tuple(_reading_args(args).items()),
     )
     try:
         with ocrai_dask.connect(args.scheduler, workers=args.workers) as client:
@@ -451,6 +468,7 @@ def _add_read(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         metavar="DPI",
         help=f"resolution of rendered PDF pages ({PDF_DPI:g})",
     )
+    _add_reading_control(parser)
     _add_read_cluster(parser)
     _add_pdf_options(parser)
     parser.set_defaults(handler=_cmd_read)
@@ -566,6 +584,22 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--no-access-log", action="store_true", help="no access log lines")
     parser.set_defaults(handler=_cmd_serve)
+
+
+def _add_reading_control(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("reading control")
+    group.add_argument(
+        "--allow",
+        metavar="CHARS",
+        help='read only these characters (e.g. "0123456789.,"; include " " for spaces)',
+    )
+    group.add_argument("--deny", metavar="CHARS", help="never read these characters")
+    group.add_argument(
+        "--pattern",
+        metavar="REGEX",
+        help="a regular expression every line must match (lines that cannot keep their "
+        "plain reading)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -43,6 +43,7 @@ import asyncio
 import contextlib
 import functools
 import os
+import re
 import threading
 import weakref
 from collections import deque
@@ -52,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _core, _runtime
 from . import packs as _packs
+from . import reading as _reading
 from .errors import ResourcesReleasedError
 from .models import ModelInfo, ModelStore, VerifyResult, check_name
 
@@ -61,6 +63,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from .io import ColorOrder, ImageSource, LoadedImage
+    from .reading import CharSet
     from .results import Page
 
 __all__ = ["OcrAI", "available_cores"]
@@ -287,6 +290,8 @@ class OcrAI:
         bundled with the package, now (default True). With False, or when the package was
         built without bundled packs, a missing file raises FileNotFoundError when the
         models load, naming the file and how to install it.
+    allowlist, denylist, pattern, words, word_weight
+        Reading control, the defaults of every call (see `recognize`).
     """
 
     def __init__(
@@ -303,6 +308,11 @@ class OcrAI:
         rec_dict: str | None = None,
         cls_model: str | None = None,
         auto_install: bool = True,
+        allowlist: CharSet | None = None,
+        denylist: CharSet | None = None,
+        pattern: str | re.Pattern[str] | None = None,
+        words: str | Iterable[str] | None = None,
+        word_weight: float | None = None,
     ) -> None:
         if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)):
             msg = f"threads must be a positive int or None, got {threads!r}"
@@ -340,6 +350,16 @@ class OcrAI:
                 self._store.ensure_pack(pack_name, kinds)
 
         self._options: dict[str, object] = dict(options or {})
+        reading = {
+            "allowlist": allowlist,
+            "denylist": denylist,
+            "pattern": pattern,
+            "words": words,
+            "word_weight": word_weight,
+        }
+        self._options.update({k: v for k, v in reading.items() if v is not None})
+        _check_reading(self._options)  # bad values fail here, not at the first call
+        self._alphabet: str | None = None
         if classify != "off":
             self._options.setdefault("classify", classify)
         self._pack = primary.name
@@ -503,10 +523,25 @@ class OcrAI:
         numpy colour array is "rgb" (default) or "bgr"; `page` picks the page of a
         multi-page file. Other keyword options go to the native pipeline and override the
         engine's defaults. Raises ResourcesReleasedError after `free_resources`.
+
+        Reading control (also engine defaults; a call's value replaces the engine's):
+        ``allowlist`` / ``denylist`` (a str or a set of characters): readings use only the
+        allowed characters and none of the denied (the space is a character: allow " " for
+        several words); the model's other classes are masked before decoding and
+        confidences renormalised over the allowed ones. A character no recogniser of the
+        engine can read raises ValueError naming it. ``pattern`` (a regular expression, str
+        or compiled): the whole line must match it; lines are decoded by a constrained beam
+        search, a line whose reading already matches is kept as it is, and when nothing
+        matches the line keeps its plain reading with ``Line.pattern_matched`` False.
+        ``words`` (an iterable of str, or a str of whitespace-separated words): a lexicon
+        readings are drawn toward, each character of a listed word adding ``word_weight``
+        (default 1.0) to the reading's log-probability; words are cut at spaces and ASCII
+        punctuation.
         """
         self._check_alive()
+        opts = self._reading_options(options)
         loaded = self._load(image, order=order, page=page)
-        return self._run(loaded, detect, options)
+        return self._run(loaded, detect, opts)
 
     def recognize_many(
         self,
@@ -538,7 +573,9 @@ class OcrAI:
         if n_workers < 1:
             msg = f"workers must be >= 1, got {n_workers}"
             raise ValueError(msg)
-        return self._recognize_many(iter(images), detect, order, n_workers, dict(options))
+        # The pattern is compiled once for the whole call.
+        opts = self._reading_options(options)
+        return self._recognize_many(iter(images), detect, order, n_workers, opts)
 
     def _recognize_many(
         self,
@@ -659,10 +696,52 @@ class OcrAI:
 
         return load_image(image, order=order, page=page)  # a LoadedImage comes back as is
 
+    def _reading_options(self, options: Mapping[str, object]) -> dict[str, object]:
+        """A call's options with the reading control (the engine's, replaced by the call's)
+        in the native pipeline's form: ``allow``/``deny`` strs, the pattern compiled to an
+        automaton over the characters the engine's recognisers read, ``words`` a list.
+        The engine's other defaults are added by `_run`."""
+        merged = {**self._options, **options}
+        _check_reading(merged)
+        native: dict[str, object] = {k: v for k, v in options.items() if k not in _READING}
+        for key in _READING:
+            native.pop(_NATIVE_READING[key], None)
+        if merged.get("allowlist") is not None:
+            native["allow"] = _reading.char_set(merged["allowlist"], "allowlist")
+        if merged.get("denylist") is not None:
+            native["deny"] = _reading.char_set(merged["denylist"], "denylist")
+        pattern = merged.get("pattern")
+        if pattern is not None:
+            native["pattern"] = _reading.compile_pattern(
+                pattern,
+                self._model_alphabet(),
+            )
+        if merged.get("words") is not None:
+            native["words"] = _reading.word_list(merged["words"])
+        if merged.get("word_weight") is not None:
+            native["word_weight"] = merged["word_weight"]
+        return native
+
+    def _model_alphabet(self) -> str:
+        """Every character the engine's recognisers can read (their dictionaries)."""
+        if self._alphabet is None:
+            from ._core import pipeline as _pipeline
+
+            chars: set[str] = {" "}
+            for role in ("rec_dict", "fallback_rec_dict"):
+                if role in self._files:
+                    name, pack = self._files[role]
+                    d = _pipeline.Dictionary(str(self._store.require(name, pack)))
+                    for cls in range(1, d.num_classes):
+                        chars.update(d.symbol(cls))
+            self._alphabet = "".join(sorted(chars))
+        return self._alphabet
+
     def _run(self, loaded: LoadedImage, detect: bool, options: Mapping[str, object]) -> Page:
         from .results import Page
 
-        opts: dict[str, object] = {**self._options, "detect": detect, **options}
+        engine_opts = {k: v for k, v in self._options.items() if k not in _READING}
+        opts: dict[str, object] = {**engine_opts, "detect": detect, **options}
         with self._using() as pipeline:
             native = pipeline.run(loaded.array, loaded.order, opts)
         return Page.from_native(native, source=loaded.name, page=loaded.page)
@@ -671,6 +750,38 @@ class OcrAI:
 def _retrieve(task: asyncio.Task[Page]) -> None:
     if not task.cancelled():
         task.exception()
+
+
+_READING = ("allowlist", "denylist", "pattern", "words", "word_weight")
+_NATIVE_READING = {
+    "allowlist": "allow",
+    "denylist": "deny",
+    "pattern": "pattern",
+    "words": "words",
+    "word_weight": "word_weight",
+}
+
+
+def _check_reading(options: Mapping[str, object]) -> None:
+    """Type and range checks of the reading-control options (the native core checks the
+    characters against the models)."""
+    for key in ("allowlist", "denylist"):
+        if options.get(key) is not None:
+            _reading.char_set(options[key], key)
+    pattern = options.get("pattern")
+    if pattern is not None:
+        # Syntax and regularity, over no characters yet: the models' come at the call.
+        _reading.compile_pattern(pattern, "")
+    if options.get("words") is not None:
+        _reading.word_list(options["words"])
+    weight = options.get("word_weight")
+    if weight is not None:
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)):
+            msg = f"word_weight must be a number, got {weight!r}"
+            raise TypeError(msg)
+        if not 0 <= weight <= 100:  # NaN fails too
+            msg = f"word_weight must be in [0, 100], got {weight!r}"
+            raise ValueError(msg)
 
 
 def _choose(name: str | None, pack: _packs.Pack, kind: _packs.FileKind) -> tuple[str, str | None]:

@@ -80,7 +80,9 @@ class Line:
     """One text line: its text and mean character confidence, its quad, the detector's
     score for it (1.0 when detection was off), the index of its block in ``Page.blocks``,
     whether it was read turned by 180 degrees, which recogniser read it (``"primary"`` or
-    ``"fallback"``), its characters and its words."""
+    ``"fallback"``), its characters and its words. ``pattern_matched``: None unless the
+    line was read with a ``pattern``; then whether its text matches it (False: nothing the
+    model could read matched, and the text is the reading without the pattern)."""
 
     text: str
     confidence: float
@@ -91,6 +93,7 @@ class Line:
     model: LineModel = "primary"
     chars: tuple[Char, ...] = ()
     words: tuple[Word, ...] = ()
+    pattern_matched: bool | None = None
 
     @property
     def bbox(self) -> BBox:
@@ -260,6 +263,13 @@ def _quad_list(quad: Quad) -> list[list[float]]:
 
 
 def _line_dict(line: Line) -> dict[str, Any]:
+    d = _line_fields(line)
+    if line.pattern_matched is not None:  # only lines read with a pattern carry it
+        d["pattern_matched"] = line.pattern_matched
+    return d
+
+
+def _line_fields(line: Line) -> dict[str, Any]:
     return {
         "text": line.text,
         "confidence": line.confidence,
@@ -430,7 +440,12 @@ def _read_line(d: Any, where: str) -> Line:
         model=model,
         chars=tuple(_read_char(c, f"{where}.chars[{k}]") for k, c in enumerate(chars)),
         words=tuple(_read_word(w, f"{where}.words[{k}]") for k, w in enumerate(words)),
+        pattern_matched=_optional_bool(_get(d, "pattern_matched", where, None), where),
     )
+
+
+def _optional_bool(value: Any, where: str) -> bool | None:
+    return None if value is None else _bool(value, f"{where}.pattern_matched")
 
 
 def _read_timings(d: Any, where: str) -> Timings:

@@ -1,14 +1,22 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-/// Recognition dictionaries and greedy CTC decoding.
+/// Recognition dictionaries, greedy CTC decoding and reading control.
 ///
 /// A recogniser with a CTC head outputs, for every step along the line, one probability per
 /// class: class 0 is the CTC blank, classes 1..n are the dictionary's lines in file order,
 /// and class n+1 is the space. `Dictionary` owns that table; `ctc_greedy_decode` turns one
 /// line's probabilities into characters with confidences, positions and alternatives.
+///
+/// Reading control: a `ReadingSpec` says, in characters, what a reading may contain (an
+/// allow list, a deny list, a pattern as a character automaton, a word list). It knows no
+/// model; `CtcConstraint::compile` turns it into classes of one dictionary (a class mask, the
+/// automaton as a dense table over the classes, a trie of the words), once per run and
+/// recogniser. `ctc_constrained_decode` then reads a line under it.
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -73,9 +81,111 @@ struct CtcLine {
   /// blank wins, the highest probability of the space: how close the reading came to a
   /// word break it did not make ("total:" for "total :"). 0 otherwise.
   float space_doubt = 0.f;
+  /// With a pattern: whether the reading matches it (false: nothing the model could read
+  /// matched, and this is the reading without the pattern). Unset without a pattern.
+  std::optional<bool> pattern_matched;
+  /// With a pattern or words, when the beam search chose the reading: how much less likely
+  /// its best alignment is than the best path over the allowed classes, in nats. 0 otherwise.
+  float search_cost = 0.f;
   /// The text: the symbols of `chars` concatenated.
   std::string text(const Dictionary& dict) const;
 };
+
+/// A deterministic automaton over characters (a compiled pattern). Characters fall into
+/// `columns` classes of equivalence: `column_of` gives each character's column (a character
+/// it does not list has no transition). `table` holds states x columns next states, -1 for
+/// none; state 0 is the start.
+struct CharDfa {
+  std::unordered_map<std::uint32_t, int> column_of;
+  int columns = 0;
+  int states = 0;
+  std::vector<std::int32_t> table;
+  std::vector<std::uint8_t> accepting;  ///< one per state
+  std::string source;                   ///< the pattern's text, for messages
+  /// Throws std::invalid_argument unless the sizes agree and every entry is in range.
+  void check() const;
+};
+
+/// What a reading may contain, in characters (code points), independent of any model.
+struct ReadingSpec {
+  std::optional<std::vector<std::uint32_t>> allow;  ///< unset: every character
+  std::vector<std::uint32_t> deny;
+  std::shared_ptr<const CharDfa> pattern;  ///< the whole line must match it; null: none
+  std::vector<std::string> words;          ///< readings are drawn toward these
+  float word_weight = 1.0f;                ///< log-probability bonus per character of a word
+  bool constrains() const { return allow || !deny.empty() || pattern || !words.empty(); }
+};
+
+/// A ReadingSpec compiled against one dictionary. Immutable; shared by the lines of a run.
+class CtcConstraint {
+ public:
+  /// Classes whose every character is allowed and none denied stay; the blank always does.
+  /// The pattern becomes a table over the dictionary's classes (a symbol of several
+  /// characters walks the automaton through each); the words a trie over classes (a word
+  /// with a character this dictionary lacks is left out). Never throws on characters the
+  /// dictionary lacks: `missing_*` list them, so that a pipeline of several recognisers can
+  /// tell whether any of them can read them.
+  static CtcConstraint compile(const ReadingSpec& spec, const Dictionary& dict);
+
+  /// True when some class is masked out.
+  bool masks() const { return masks_; }
+  bool allowed(int cls) const { return allowed_[static_cast<std::size_t>(cls)] != 0; }
+  /// The allowed classes in order, the blank first.
+  const std::vector<std::int32_t>& allowed_classes() const { return allowed_list_; }
+  /// The classes masked out, in order.
+  const std::vector<std::int32_t>& denied_classes() const { return denied_list_; }
+  /// True when most classes are allowed: a step's allowed mass is then 1 minus the denied
+  /// mass, and the plain argmax usually lands on an allowed class.
+  bool masks_few() const { return denied_list_.size() * 2 < static_cast<std::size_t>(classes_); }
+  bool has_pattern() const { return dfa_states_ > 0; }
+  /// The state after reading class `cls` in `state`, or -1.
+  int next(int state, int cls) const {
+    return dfa_[static_cast<std::size_t>(state) * static_cast<std::size_t>(classes_) +
+                static_cast<std::size_t>(cls)];
+  }
+  bool accepting(int state) const { return accepting_[static_cast<std::size_t>(state)] != 0; }
+  /// Whether some reading of allowed classes takes the automaton to an accepting state.
+  bool pattern_can_match() const { return pattern_can_match_; }
+  bool has_words() const { return trie_.size() > 1; }
+  float word_weight() const { return word_weight_; }
+  /// Trie node reached from `node` by class `cls`, or -1. Node 0 is the root.
+  int trie_next(int node, int cls) const;
+  bool trie_terminal(int node) const { return trie_[static_cast<std::size_t>(node)].terminal; }
+  /// Whether `cls` ends a word (the space, ASCII punctuation and symbols).
+  bool separator(int cls) const { return separator_[static_cast<std::size_t>(cls)] != 0; }
+  /// Characters of the allow list no class of the dictionary reads.
+  const std::vector<std::uint32_t>& missing_allowed() const { return missing_allowed_; }
+  /// Characters of the words the dictionary lacks.
+  const std::vector<std::uint32_t>& missing_word_chars() const { return missing_word_chars_; }
+  /// Whether the reading `classes` (outer spaces stripped) matches the pattern.
+  bool matches(const std::vector<int>& classes) const;
+  /// The classes the beam search tries at each step: allowed, not the blank, and (with a
+  /// pattern) with a transition from some state.
+  const std::vector<std::int32_t>& search_classes() const { return search_classes_; }
+  int num_classes() const { return classes_; }
+
+ private:
+  struct TrieNode {
+    std::vector<std::pair<int, int>> next;  ///< (class, node), sorted by class
+    bool terminal = false;
+  };
+  int classes_ = 0;
+  bool masks_ = false;
+  std::vector<std::uint8_t> allowed_;
+  std::vector<std::int32_t> allowed_list_, denied_list_;
+  int dfa_states_ = 0;
+  std::vector<std::int32_t> dfa_;  ///< states x classes
+  std::vector<std::uint8_t> accepting_;
+  bool pattern_can_match_ = true;
+  std::vector<TrieNode> trie_;
+  std::vector<std::uint8_t> separator_;
+  std::vector<std::int32_t> search_classes_;
+  float word_weight_ = 1.0f;
+  std::vector<std::uint32_t> missing_allowed_, missing_word_chars_;
+};
+
+/// Beams the constrained decoder keeps per step.
+inline constexpr int kDefaultBeamWidth = 16;
 
 /// Greedy (best path) CTC decoding of one line.
 ///
@@ -87,9 +197,28 @@ struct CtcLine {
 /// the first and last characters extend half the mean spacing outwards (a lone character:
 /// its run), all clamped to the valid steps and divided by `valid_steps`.
 /// Throws std::invalid_argument on inconsistent sizes.
+///
+/// With a `mask` (a constraint whose classes are not all allowed), every step reads only the
+/// allowed classes, their probabilities divided by the step's sum over them: confidences,
+/// gap doubts and alternatives are then over what is allowed.
 CtcLine ctc_greedy_decode(const float* probs, int steps, int classes, std::ptrdiff_t row_stride,
                           int valid_steps, const Dictionary& dict, int top_k,
-                          bool measure_gaps = false);
+                          bool measure_gaps = false, const CtcConstraint* mask = nullptr);
+
+/// Decoding under a constraint: the greedy reading over the allowed classes when there is no
+/// pattern and no word list. Otherwise a CTC prefix beam search (`beam_width` beams) whose
+/// prefixes follow the pattern's automaton (a prefix the automaton refuses is dropped; the
+/// result must end in an accepting state, outer spaces aside) and earn the word weight for
+/// every character of a listed word. A greedy reading that already matches the pattern is
+/// kept as it is when there is no word list, so matching lines never change. When no prefix
+/// matches, or when the best match is far less likely than the model's own reading (over 5
+/// nats a character: ctc.cc says why), the greedy reading over the allowed classes comes back
+/// with pattern_matched false. The chosen text's characters are placed by its best CTC alignment (Viterbi), so
+/// confidences and positions mean what the greedy decoder's do.
+CtcLine ctc_constrained_decode(const float* probs, int steps, int classes,
+                               std::ptrdiff_t row_stride, int valid_steps, const Dictionary& dict,
+                               const CtcConstraint& constraint, int top_k,
+                               bool measure_gaps = false, int beam_width = kDefaultBeamWidth);
 
 /// Index and value of the largest of `cols` floats in each of `rows` rows (row r starts at
 /// data + r * row_stride): the SIMD kernel behind the decoder. Ties go to the first index;

@@ -85,6 +85,9 @@ struct RunOptions {
   std::optional<float> fallback_threshold;
   int top_k = 0;              ///< alternatives per character (0: none)
   float min_confidence = 0;   ///< lines read below this are dropped
+  /// What readings may contain (character sets, a pattern, words); null: anything. Compiled
+  /// against each recogniser's dictionary once per run.
+  std::shared_ptr<const ReadingSpec> reading;
 };
 
 /// Fallback threshold used when a pipeline has a fallback recogniser and the run names none.
@@ -135,6 +138,9 @@ struct LineResult {
   int block = 0;
   bool rotated_180 = false;
   bool fallback = false;  ///< read by the fallback recogniser
+  /// With a pattern: whether the text matches it (false: nothing did, the text is the
+  /// reading without the pattern). Unset without a pattern.
+  std::optional<bool> pattern_matched;
   std::vector<CharResult> chars;
   std::vector<WordResult> words;
 };
@@ -193,7 +199,14 @@ class Pipeline {
 
  private:
   void recognize(const Recognizer& rec, const std::vector<LineWork*>& lines, ColorOrder order,
-                 bool rotated, int batch, int top_k, StageTimings& t) const;
+                 bool rotated, int batch, int top_k, const CtcConstraint* constraint,
+                 StageTimings& t) const;
+  /// The run's reading spec compiled for the primary and the fallback recogniser (null where
+  /// there is nothing to constrain). Throws std::invalid_argument when a character of the
+  /// allow list or of the words is read by none of the recognisers, or when the pattern can
+  /// match nothing they read.
+  std::pair<std::unique_ptr<CtcConstraint>, std::unique_ptr<CtcConstraint>> compile_reading(
+      const RunOptions& options) const;
   void classify(const std::vector<LineWork*>& lines, ColorOrder order, StageTimings& t) const;
   bool fallback_expresses_better(const std::string& text) const;
   std::vector<TextBox> detect_pass(const ImageView& image, ColorOrder order, double scale,

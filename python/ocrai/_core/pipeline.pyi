@@ -24,6 +24,7 @@ class Line(TypedDict):
     block: int
     rotated_180: bool
     model: str
+    pattern_matched: bool | None
     chars: list[Char]
     words: list[Word]
 
@@ -105,6 +106,8 @@ class _CtcResult(TypedDict):
     confidence: float
     gap_doubt: float
     space_doubt: float
+    pattern_matched: bool | None
+    search_cost: float
     chars: list[Char]
 
 class _Layout(TypedDict):
@@ -158,6 +161,24 @@ class Dictionary:
     def find(self, symbol: str) -> int: ...
     def check_model_classes(self, model_classes: int, model_name: str) -> None: ...
 
+class CtcConstraint:
+    """Reading control compiled against one dictionary (see ctc_decode)."""
+
+    def __init__(
+        self,
+        dictionary: Dictionary,
+        *,
+        allow: str | None = None,
+        deny: str | None = None,
+        pattern: dict[str, Any] | None = None,
+        words: list[str] | None = None,
+        word_weight: float = 1.0,
+    ) -> None: ...
+    @property
+    def masks(self) -> bool: ...
+    @property
+    def pattern_can_match(self) -> bool: ...
+
 def ctc_decode(
     probs: npt.NDArray[np.float32],
     dictionary: Dictionary,
@@ -165,13 +186,27 @@ def ctc_decode(
     valid_steps: int | None = None,
     top_k: int = 0,
     measure_gaps: bool = False,
+    allow: str | None = None,
+    deny: str | None = None,
+    pattern: dict[str, Any] | None = None,
+    words: list[str] | None = None,
+    word_weight: float = 1.0,
+    beam_width: int = 16,
+    constraint: CtcConstraint | None = None,
 ) -> _CtcResult:
-    """Greedy CTC decoding of one line's (steps, classes) float32 probabilities:
-    {"text", "confidence", "gap_doubt", "space_doubt", "chars": [{"text", "confidence", "x0",
-    "x1", "alternatives"}]}. gap_doubt (with measure_gaps): the highest probability a character
-    other than its neighbours reaches at a step the blank wins. space_doubt (with
-    measure_gaps): the highest probability the space reaches at such a step between two
-    characters that are not spaces."""
+    """CTC decoding of one line's (steps, classes) float32 probabilities: {"text",
+    "confidence", "gap_doubt", "space_doubt", "pattern_matched", "chars": [{"text",
+    "confidence", "x0", "x1", "alternatives"}]}. Greedy without reading control. gap_doubt
+    (with measure_gaps): the highest probability a character other than its neighbours
+    reaches at a step the blank wins. space_doubt (with measure_gaps): the highest
+    probability the space reaches at such a step between two characters that are not
+    spaces. allow/deny (str): the characters a reading may use / not use (probabilities
+    renormalised over the allowed classes); pattern: a compiled pattern
+    (ocrai.reading.compile_pattern) the whole reading must match, by a constrained beam
+    search of beam_width beams; words: a list the reading is drawn toward, by word_weight per
+    character of a listed word; constraint: the same compiled once (CtcConstraint), for many
+    lines. pattern_matched: None without a pattern. search_cost: how much less likely (in
+    nats) the beam search's reading is than the best path, 0 when it did not choose it."""
 
 def ink_bounds(
     image: npt.NDArray[np.uint8], *, tolerance: int, give_up_height: int = 0
