@@ -8,8 +8,8 @@ pages from both sets (the images embedded as they are, by img2pdf, at their own
 resolution) in a temporary folder, then runs, in turn and ``--repeat`` times each,
 
     ocrmypdf --jobs N --output-type pdf -l eng+deu      (Debian's tesseract-ocr)
-    ocrmypdf --plugin ocrai.ocrmypdf --jobs N --output-type pdf
-    ocrmypdf --plugin ocrai.ocrmypdf --ocrai-fast ...
+    ocrmypdf --plugin ocrai.ocrmypdf --jobs N --output-type pdf          (fast mode)
+    ocrmypdf --plugin ocrai.ocrmypdf --ocrai-mode default ...
     ocrmypdf --plugin ocrmypdf_rapidocr -l eng ...      (when that plugin is installed;
                                                         it reads one language)
 
@@ -163,8 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         source = _build_pdf(pages, folder)
         runs = [
             ("tesseract", ["-l", "eng+deu"]),
-            ("ocrai", ["--plugin", "ocrai.ocrmypdf"]),
-            ("ocrai-fast", ["--plugin", "ocrai.ocrmypdf", "--ocrai-fast"]),
+            ("ocrai-default", ["--plugin", "ocrai.ocrmypdf", "--ocrai-mode", "default"]),
+            ("ocrai-fast", ["--plugin", "ocrai.ocrmypdf", "--ocrai-mode", "fast"]),
         ]
         try:
             import ocrmypdf_rapidocr  # noqa: F401

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
+import importlib.util
 import json
 import logging
 import math
@@ -281,18 +281,14 @@ def _export(fmt: str, pages: list[Page], images: list[LoadedImage], body: bytes)
     if fmt == "overlay":
         return export.to_overlay_png(pages, images)
     if fmt == "pdf":
-        to_pdf = _pdf_exporter()
-        assert to_pdf is not None  # checked before admission
-        return bytes(to_pdf(pages, body))
+        return export.to_pdf(pages, body)
     exporter, _ = export.FORMATS[_TEXT_EXPORTERS[fmt]]
     return exporter(pages).encode("utf-8")
 
 
-def _pdf_exporter() -> Callable[[list[Page], bytes], bytes] | None:
-    """``ocrai.export.to_pdf`` where this install has it (its own branch of work)."""
-    module = importlib.import_module("ocrai.export")
-    found: Callable[[list[Page], bytes], bytes] | None = getattr(module, "to_pdf", None)
-    return found
+def _pdf_writer_installed() -> bool:
+    """Whether ``ocrai.export.to_pdf`` can run here: it needs the ``ocrai[pdf]`` extra."""
+    return all(importlib.util.find_spec(name) is not None for name in ("pikepdf", "fontTools"))
 
 
 async def _read_body(request: Request, limit: int) -> tuple[bytes, str | None]:
@@ -344,8 +340,8 @@ def create_app(make_engine: Callable[[], OcrAI], limits: Limits | None = None) -
             except QueryError as exc:
                 raise HTTPError(400, "bad_query", str(exc)) from exc
             _check_headers(request, limits)
-            if query.format == "pdf" and _pdf_exporter() is None:
-                msg = "format=pdf needs ocrai.export.to_pdf, which this install of ocrai lacks"
+            if query.format == "pdf" and not _pdf_writer_installed():
+                msg = "format=pdf needs the PDF writer: pip install 'ocrai[pdf]' on the server"
                 raise HTTPError(501, "not_implemented", msg)
             service.admit()
         except HTTPError as exc:
