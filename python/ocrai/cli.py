@@ -234,7 +234,46 @@ def _positive_float(text: str) -> float:
 def _open_engine(args: argparse.Namespace) -> Any:
     # Imported when the command runs: the engine loads the native runtime and models.
     engine = importlib.import_module("ocrai.engine")
-    return engine.OcrAI(threads=args.threads, pack=_READ_PACKS[args.pack], fast=args.fast)
+    return engine.OcrAI(
+        threads=args.threads,
+        pack=_READ_PACKS[args.pack],
+        fast=args.fast,
+        **_reading_control(args),
+    )
+
+
+def _orientation(text: str) -> str | int:
+    if text in ("auto", "off"):
+        return text
+    if text in ("0", "90", "180", "270"):
+        return int(text)
+    msg = f"must be auto, off, 0, 90, 180 or 270, not {text}"
+    raise argparse.ArgumentTypeError(msg)
+
+
+def _add_reading_control(parser: argparse.ArgumentParser) -> None:
+    """--orientation and --languages of `ocrai read` (ocrai.orientation, ocrai.languages)."""
+    parser.add_argument(
+        "--orientation",
+        type=_orientation,
+        default="auto",
+        metavar="auto|off|0|90|180|270",
+        help="find turned pages and read them upright (auto), or say how far pages are "
+        "turned clockwise (default: auto)",
+    )
+    parser.add_argument(
+        "--languages",
+        metavar="LANG[,LANG...]",
+        help="the pages' languages, e.g. cs,ja (default: told from the text)",
+    )
+
+
+def _reading_control(args: argparse.Namespace) -> dict[str, Any]:
+    languages = getattr(args, "languages", None)
+    return {
+        "orientation": getattr(args, "orientation", "auto"),
+        "languages": [t.strip() for t in languages.split(",") if t.strip()] if languages else None,
+    }
 
 
 def _cmd_read(
@@ -339,6 +378,7 @@ def _add_read(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         metavar="DPI",
         help=f"resolution of rendered PDF pages ({PDF_DPI:g})",
     )
+    _add_reading_control(parser)
     parser.set_defaults(handler=_cmd_read)
 
 

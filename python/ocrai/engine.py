@@ -40,14 +40,16 @@ import os
 import threading
 import weakref
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from . import _core, _runtime
 from . import packs as _packs
 from .errors import ResourcesReleasedError
+from .languages import normalize_language
 from .models import ModelInfo, ModelStore, VerifyResult, check_name
+from .orientation import OrientationMode, check_orientation
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -281,6 +283,15 @@ class OcrAI:
         bundled with the package, now (default True). With False, or when the package was
         built without bundled packs, a missing file raises FileNotFoundError when the
         models load, naming the file and how to install it.
+    orientation
+        ``"auto"`` (default): find whether a page is turned by 90, 180 or 270 degrees and
+        read it upright (an upright page costs no second reading, see
+        `ocrai.orientation`); ``"off"``; or 0, 90, 180, 270: the page's text is turned
+        clockwise by that much. Coordinates stay in the input image's space.
+    languages
+        The pages' languages (BCP 47 tags, e.g. ``("cs", "ja")``), which name each line's
+        language among those of its script (see `ocrai.languages`); None: told from the
+        text where it can be.
     """
 
     def __init__(
@@ -297,6 +308,8 @@ class OcrAI:
         rec_dict: str | None = None,
         cls_model: str | None = None,
         auto_install: bool = True,
+        orientation: OrientationMode = "auto",
+        languages: Sequence[str] | None = None,
     ) -> None:
         if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)):
             msg = f"threads must be a positive int or None, got {threads!r}"
@@ -333,6 +346,8 @@ class OcrAI:
                 kinds = {_ROLE_KIND[r] for r, (_, p) in files.items() if p == pack_name}
                 self._store.ensure_pack(pack_name, kinds)
 
+        self._orientation = check_orientation(orientation)
+        self._languages = tuple(normalize_language(t) for t in languages or ())
         self._options: dict[str, object] = dict(options or {})
         if classify != "off":
             self._options.setdefault("classify", classify)
@@ -496,7 +511,8 @@ class OcrAI:
         ``detect=False`` reads the whole image as one text line. `order` says whether a
         numpy colour array is "rgb" (default) or "bgr"; `page` picks the page of a
         multi-page file. Other keyword options go to the native pipeline and override the
-        engine's defaults. Raises ResourcesReleasedError after `free_resources`.
+        engine's defaults, as do ``orientation=`` and ``languages=`` (see the class).
+        Raises ResourcesReleasedError after `free_resources`.
         """
         self._check_alive()
         loaded = self._load(image, order=order, page=page)
@@ -582,12 +598,32 @@ class OcrAI:
         return load_image(image, order=order, page=page)  # a LoadedImage comes back as is
 
     def _run(self, loaded: LoadedImage, detect: bool, options: Mapping[str, object]) -> Page:
+        from .calibration import calibrate_page
+        from .languages import annotate_page
+        from .orientation import read_oriented
         from .results import Page
 
         opts: dict[str, object] = {**self._options, "detect": detect, **options}
+        orientation = check_orientation(opts.pop("orientation", self._orientation))
+        given = opts.pop("languages", None)
+        languages = self._languages if given is None else _language_tags(given)
         with self._using() as pipeline:
-            native = pipeline.run(loaded.array, loaded.order, opts)
-        return Page.from_native(native, source=loaded.name, page=loaded.page)
+
+            def read(array: Any) -> Page:
+                native = pipeline.run(array, loaded.order, opts)
+                return Page.from_native(native, source=loaded.name, page=loaded.page)
+
+            page = read_oriented(read, loaded.array, orientation, detect=detect)
+        return annotate_page(calibrate_page(page), languages)
+
+
+def _language_tags(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = (value,)
+    if not isinstance(value, Iterable):
+        msg = f"languages must be a sequence of language tags, got {value!r}"
+        raise TypeError(msg)
+    return tuple(normalize_language(str(t)) if not isinstance(t, str) else normalize_language(t) for t in value)
 
 
 def _choose(name: str | None, pack: _packs.Pack, kind: _packs.FileKind) -> tuple[str, str | None]:

@@ -1,0 +1,181 @@
+"""Calibrated confidences: the probability that a line (or word) is read exactly right.
+
+A recogniser's own confidence (the mean of its characters' probabilities) is high for
+nearly every line and says little about how often such a line is wrong. Each bundled
+recogniser has a fitted monotone map, raw confidence -> share of lines read exactly right
+at that confidence, stored in ``calibration.json`` beside this module: an isotonic
+regression (pool-adjacent-violators) over the development sets, refitted by
+``scripts/fit_calibration.py``. The map is piecewise linear between its knots and flat
+outside them, so it never reorders two readings.
+
+`calibrate_page` replaces ``confidence`` of every line and word read by a recogniser that
+has a map and keeps the recogniser's own value in ``raw_confidence``; lines of a model
+without a map (a custom recogniser) keep their raw confidence (``raw_confidence`` None).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+
+from .results import Line, Page
+
+__all__ = [
+    "ConfidenceMap",
+    "calibrate_page",
+    "expected_calibration_error",
+    "fit_isotonic",
+    "load_maps",
+]
+
+_DATA = "calibration.json"
+FORMAT = "ocrai.calibration/1"
+
+
+@dataclass(frozen=True)
+class ConfidenceMap:
+    """A monotone non-decreasing map of 0..1 onto 0..1, piecewise linear between knots."""
+
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.xs) != len(self.ys) or not self.xs:
+            msg = "a confidence map needs as many knots' x as y, at least one"
+            raise ValueError(msg)
+        if any(b < a for a, b in zip(self.xs, self.xs[1:])) or any(
+            b < a for a, b in zip(self.ys, self.ys[1:])
+        ):
+            msg = "a confidence map's knots must be non-decreasing in x and y"
+            raise ValueError(msg)
+        if not all(0.0 <= v <= 1.0 for v in (*self.xs, *self.ys)):
+            msg = "a confidence map's knots lie in 0..1"
+            raise ValueError(msg)
+
+    def __call__(self, confidence: float) -> float:
+        return float(np.interp(confidence, self.xs, self.ys))
+
+    def apply(self, confidences: Sequence[float] | np.ndarray) -> np.ndarray:
+        return np.interp(np.asarray(confidences, dtype=np.float64), self.xs, self.ys)
+
+    def to_dict(self) -> dict[str, list[float]]:
+        return {"x": [round(v, 6) for v in self.xs], "y": [round(v, 6) for v in self.ys]}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ConfidenceMap:
+        return cls(tuple(float(v) for v in d["x"]), tuple(float(v) for v in d["y"]))
+
+
+def fit_isotonic(
+    confidences: Sequence[float] | np.ndarray,
+    correct: Sequence[bool] | np.ndarray,
+    *,
+    min_block: int = 20,
+) -> ConfidenceMap:
+    """The isotonic regression of `correct` (0/1) on `confidences` (pool adjacent
+    violators), as a map through the blocks' mean confidence and accuracy. Blocks of fewer
+    than `min_block` readings are pooled with a neighbour first, so that a handful of
+    readings never makes a step of their own."""
+    x = np.asarray(confidences, dtype=np.float64)
+    y = np.asarray(correct, dtype=np.float64)
+    if x.shape != y.shape or x.size == 0:
+        msg = "fit_isotonic needs as many outcomes as confidences, at least one"
+        raise ValueError(msg)
+    order = np.argsort(x, kind="stable")
+    x, y = x[order], y[order]
+    # Blocks: [sum_x, sum_y, count]; start with fixed-size chunks of min_block readings.
+    blocks: list[list[float]] = []
+    for start in range(0, x.size, max(1, min_block)):
+        xs, ys = x[start : start + min_block], y[start : start + min_block]
+        blocks.append([float(xs.sum()), float(ys.sum()), float(xs.size)])
+    if len(blocks) > 1 and blocks[-1][2] < min_block:
+        last = blocks.pop()
+        blocks[-1] = [a + b for a, b in zip(blocks[-1], last)]
+    merged: list[list[float]] = []
+    for block in blocks:
+        merged.append(block)
+        while len(merged) > 1 and merged[-2][1] / merged[-2][2] >= merged[-1][1] / merged[-1][2]:
+            last = merged.pop()
+            merged[-1] = [a + b for a, b in zip(merged[-1], last)]
+    xs_knots = [b[0] / b[2] for b in merged]
+    ys_knots = [b[1] / b[2] for b in merged]
+    # Equal mean confidences (many readings at exactly 1.0) keep one knot.
+    knots: dict[float, float] = {}
+    for kx, ky in zip(xs_knots, ys_knots):
+        knots[kx] = max(ky, knots.get(kx, 0.0))
+    kx_sorted = sorted(knots)
+    ky_sorted = list(np.maximum.accumulate([knots[k] for k in kx_sorted]))
+    return ConfidenceMap(
+        tuple(min(max(v, 0.0), 1.0) for v in kx_sorted),
+        tuple(min(max(float(v), 0.0), 1.0) for v in ky_sorted),
+    )
+
+
+def expected_calibration_error(
+    confidences: Sequence[float] | np.ndarray,
+    correct: Sequence[bool] | np.ndarray,
+    bins: int = 10,
+) -> float:
+    """ECE: the mean over equal-width confidence bins of |accuracy - mean confidence|,
+    weighted by the share of readings in the bin."""
+    c = np.asarray(confidences, dtype=np.float64)
+    y = np.asarray(correct, dtype=np.float64)
+    if c.size == 0:
+        return 0.0
+    index = np.minimum((c * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in range(bins):
+        mask = index == b
+        if mask.any():
+            total += mask.sum() / c.size * abs(y[mask].mean() - c[mask].mean())
+    return float(total)
+
+
+@lru_cache(maxsize=1)
+def load_maps() -> dict[str, dict[str, ConfidenceMap]]:
+    """The shipped maps: recogniser file name -> {"line": map, "word": map}."""
+    text = resources.files("ocrai").joinpath(_DATA).read_text(encoding="utf-8")
+    data = json.loads(text)
+    if data.get("format") != FORMAT:
+        msg = f"{_DATA} is not in the {FORMAT} format"
+        raise ValueError(msg)
+    return {
+        model: {level: ConfidenceMap.from_dict(m) for level, m in levels.items()}
+        for model, levels in data["models"].items()
+    }
+
+
+def _calibrate_line(line: Line, maps: Mapping[str, ConfidenceMap]) -> Line:
+    line_map = maps.get("line")
+    word_map = maps.get("word", line_map)
+    if line_map is None or line.raw_confidence is not None:
+        return line
+    words = line.words
+    if word_map is not None:
+        words = tuple(
+            replace(w, confidence=word_map(w.confidence), raw_confidence=w.confidence)
+            for w in line.words
+        )
+    return replace(
+        line, confidence=line_map(line.confidence), raw_confidence=line.confidence, words=words
+    )
+
+
+def calibrate_page(page: Page) -> Page:
+    """The page with calibrated line and word confidences (see the module docstring)."""
+    maps = load_maps()
+    primary = maps.get(page.models.rec or "")
+    fallback = maps.get(page.models.fallback or "")
+    if primary is None and fallback is None:
+        return page
+    lines = tuple(
+        _calibrate_line(line, (fallback if line.model == "fallback" else primary) or {})
+        for line in page.lines
+    )
+    return replace(page, lines=lines)
