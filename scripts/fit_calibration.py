@@ -125,7 +125,7 @@ def read_set(ai: OcrAI, folder: Path, pack: str) -> Iterator[dict[str, Any]]:
             yield {**base, "level": "line", "raw": _raw(line), "correct": ok}
             want_words = want.split()
             if len(want_words) == len(line.words):
-                for word, w in zip(line.words, want_words):
+                for word, w in zip(line.words, want_words, strict=False):
                     ok_w = normalize(word.text, dataset) == normalize(w, dataset)
                     yield {**base, "level": "word", "raw": _raw(word), "correct": ok_w}
 
@@ -168,12 +168,18 @@ def main(argv: list[str] | None = None) -> int:
         for level in ("line", "word"):
             sample = [r for r in records if r["pack"] == pack and r["level"] == level and is_fit(r)]
             if sample:
-                fitted[level] = fit_isotonic([r["raw"] for r in sample], [r["correct"] for r in sample])
+                fitted[level] = fit_isotonic(
+                    [r["raw"] for r in sample], [r["correct"] for r in sample]
+                )
         if "line" not in fitted:
             continue
         maps[PACK_REC[pack]] = {level: m.to_dict() for level, m in fitted.items()}
         for dataset in SETS:
-            lines = [r for r in records if r["pack"] == pack and r["set"] == dataset and r["level"] == "line"]
+            lines = [
+                r
+                for r in records
+                if r["pack"] == pack and r["set"] == dataset and r["level"] == "line"
+            ]
             for part, chosen in (
                 ("held-out", [r for r in lines if not is_fit(r)]),
                 ("all", lines),

@@ -49,8 +49,8 @@ class ConfidenceMap:
         if len(self.xs) != len(self.ys) or not self.xs:
             msg = "a confidence map needs as many knots' x as y, at least one"
             raise ValueError(msg)
-        if any(b < a for a, b in zip(self.xs, self.xs[1:])) or any(
-            b < a for a, b in zip(self.ys, self.ys[1:])
+        if any(b < a for a, b in zip(self.xs, self.xs[1:], strict=False)) or any(
+            b < a for a, b in zip(self.ys, self.ys[1:], strict=False)
         ):
             msg = "a confidence map's knots must be non-decreasing in x and y"
             raise ValueError(msg)
@@ -96,18 +96,18 @@ def fit_isotonic(
         blocks.append([float(xs.sum()), float(ys.sum()), float(xs.size)])
     if len(blocks) > 1 and blocks[-1][2] < min_block:
         last = blocks.pop()
-        blocks[-1] = [a + b for a, b in zip(blocks[-1], last)]
+        blocks[-1] = [a + b for a, b in zip(blocks[-1], last, strict=False)]
     merged: list[list[float]] = []
     for block in blocks:
         merged.append(block)
         while len(merged) > 1 and merged[-2][1] / merged[-2][2] >= merged[-1][1] / merged[-1][2]:
             last = merged.pop()
-            merged[-1] = [a + b for a, b in zip(merged[-1], last)]
+            merged[-1] = [a + b for a, b in zip(merged[-1], last, strict=False)]
     xs_knots = [b[0] / b[2] for b in merged]
     ys_knots = [b[1] / b[2] for b in merged]
     # Equal mean confidences (many readings at exactly 1.0) keep one knot.
     knots: dict[float, float] = {}
-    for kx, ky in zip(xs_knots, ys_knots):
+    for kx, ky in zip(xs_knots, ys_knots, strict=False):
         knots[kx] = max(ky, knots.get(kx, 0.0))
     kx_sorted = sorted(knots)
     ky_sorted = list(np.maximum.accumulate([knots[k] for k in kx_sorted]))

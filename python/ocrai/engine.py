@@ -347,7 +347,7 @@ class OcrAI:
                 self._store.ensure_pack(pack_name, kinds)
 
         self._orientation = check_orientation(orientation)
-        self._languages = tuple(normalize_language(t) for t in languages or ())
+        self._languages = () if languages is None else _language_tags(languages)
         self._options: dict[str, object] = dict(options or {})
         if classify != "off":
             self._options.setdefault("classify", classify)
@@ -619,11 +619,11 @@ class OcrAI:
 
 def _language_tags(value: object) -> tuple[str, ...]:
     if isinstance(value, str):
-        value = (value,)
+        return (normalize_language(value),)
     if not isinstance(value, Iterable):
         msg = f"languages must be a sequence of language tags, got {value!r}"
         raise TypeError(msg)
-    return tuple(normalize_language(str(t)) if not isinstance(t, str) else normalize_language(t) for t in value)
+    return tuple(normalize_language(tag) for tag in value)
 
 
 def _choose(name: str | None, pack: _packs.Pack, kind: _packs.FileKind) -> tuple[str, str | None]:

@@ -30,7 +30,14 @@ from dataclasses import replace
 
 from .results import Line, Page, Word
 
-__all__ = ["SCRIPTS", "annotate_page", "char_script", "normalize_language", "text_script"]
+__all__ = [
+    "ISO_15924",
+    "SCRIPTS",
+    "annotate_page",
+    "char_script",
+    "normalize_language",
+    "text_script",
+]
 
 SCRIPTS = (
     "Latin",
@@ -45,6 +52,20 @@ SCRIPTS = (
     "Thai",
     "Other",
 )
+
+#: The ISO 15924 code of each script (hOCR's ``ocr-scripts``); "Other" has none.
+ISO_15924 = {
+    "Latin": "Latn",
+    "Cyrillic": "Cyrl",
+    "Greek": "Grek",
+    "Japanese": "Jpan",
+    "Han": "Hani",
+    "Hangul": "Hang",
+    "Arabic": "Arab",
+    "Hebrew": "Hebr",
+    "Devanagari": "Deva",
+    "Thai": "Thai",
+}
 
 # (first, last, script) by code point; kana are "Kana" here and make a run Japanese.
 _RANGES: tuple[tuple[int, int, str], ...] = (
@@ -75,13 +96,52 @@ _RANGES: tuple[tuple[int, int, str], ...] = (
 # The script each supported language is written in.
 _LANGUAGE_SCRIPT: dict[str, str] = {
     **dict.fromkeys(
-        (
-            "en fr de es it pt cs sk pl nl da sv no nb nn fi et lv lt hu ro hr sl sq tr "
-            "is ga cy mt ms id vi tl sw af ca eu gl la az uz"
-        ).split(),
+        [
+            "en",
+            "fr",
+            "de",
+            "es",
+            "it",
+            "pt",
+            "cs",
+            "sk",
+            "pl",
+            "nl",
+            "da",
+            "sv",
+            "no",
+            "nb",
+            "nn",
+            "fi",
+            "et",
+            "lv",
+            "lt",
+            "hu",
+            "ro",
+            "hr",
+            "sl",
+            "sq",
+            "tr",
+            "is",
+            "ga",
+            "cy",
+            "mt",
+            "ms",
+            "id",
+            "vi",
+            "tl",
+            "sw",
+            "af",
+            "ca",
+            "eu",
+            "gl",
+            "la",
+            "az",
+            "uz",
+        ],
         "Latin",
     ),
-    **dict.fromkeys("ru uk be bg sr mk kk ky mn tg".split(), "Cyrillic"),
+    **dict.fromkeys(["ru", "uk", "be", "bg", "sr", "mk", "kk", "ky", "mn", "tg"], "Cyrillic"),
     "el": "Greek",
     "ja": "Japanese",
     "zh": "Han",
@@ -115,11 +175,14 @@ _SIMPLIFIED = set(
     "给钱银铁钟点听买卖岁饭馆场图报纸应该还边运动样实际总统选举龙华汉与专业务员区医药达飞"
     "风级线网乐两亲气热无万产从众调议备资销状况诉贝页顾题颜类"
 )
-_TRADITIONAL = set(
-    "這們說為國發時會對過來個見現開關門問間東車書長馬鳥魚語話讀寫學習經濟電腦認識愛請讓誰"
-    "給錢銀鐵鐘點聽買賣歲飯館場圖報紙應該還邊運動樣實際總統選舉龍華漢與專業務員區醫藥達飛"
-    "風級線網樂兩親氣熱無萬產從眾調議備資銷狀況臺灣體訴貝頁顧題顏類"
-) - _SIMPLIFIED
+_TRADITIONAL = (
+    set(
+        "這們說為國發時會對過來個見現開關門問間東車書長馬鳥魚語話讀寫學習經濟電腦認識愛請讓誰"
+        "給錢銀鐵鐘點聽買賣歲飯館場圖報紙應該還邊運動樣實際總統選舉龍華漢與專業務員區醫藥達飛"
+        "風級線網樂兩親氣熱無萬產從眾調議備資銷狀況臺灣體訴貝頁顧題顏類"
+    )
+    - _SIMPLIFIED
+)
 
 # Letters peculiar to a Latin-script language (weight 2) and its commonest short words
 # (weight 1). Written for this module from the languages' alphabets and grammar.
@@ -151,7 +214,7 @@ _WORD_SETS = {lang: set(words.split()) for lang, words in _LATIN_WORDS.items()}
 _WORD_RE = re.compile(r"\w+", re.UNICODE)
 
 
-def normalize_language(tag: str) -> str:
+def normalize_language(tag: object) -> str:
     """A language tag in the form results use (``zh-hant`` -> ``zh-Hant``, ``EN`` -> ``en``);
     ValueError for an empty or malformed tag."""
     if not isinstance(tag, str) or not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", tag):

@@ -194,4 +194,3 @@ def _to_input_space(page: Page, turn: int, image: np.ndarray) -> Page:
         ys = [p[1] for p in corners]
         blocks.append(Block((min(xs), min(ys), max(xs), max(ys)), block.line_indices))
     return replace(page, width=width, height=height, lines=lines, blocks=tuple(blocks))
-

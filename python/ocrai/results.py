@@ -451,7 +451,9 @@ def _read_word(d: Any, where: str) -> Word:
         text=_str(_get(d, "text", where), f"{where}.text"),
         confidence=_float(_get(d, "confidence", where), f"{where}.confidence"),
         quad=_quad(_get(d, "quad", where), f"{where}.quad"),
-        raw_confidence=_optional(_get(d, "raw_confidence", where, None), _float, f"{where}.raw_confidence"),
+        raw_confidence=_optional(
+            _get(d, "raw_confidence", where, None), _float, f"{where}.raw_confidence"
+        ),
         script=_optional(_get(d, "script", where, None), _str, f"{where}.script"),
         language=_optional(_get(d, "language", where, None), _str, f"{where}.language"),
     )
@@ -473,7 +475,9 @@ def _read_line(d: Any, where: str) -> Line:
         model=model,
         chars=tuple(_read_char(c, f"{where}.chars[{k}]") for k, c in enumerate(chars)),
         words=tuple(_read_word(w, f"{where}.words[{k}]") for k, w in enumerate(words)),
-        raw_confidence=_optional(_get(d, "raw_confidence", where, None), _float, f"{where}.raw_confidence"),
+        raw_confidence=_optional(
+            _get(d, "raw_confidence", where, None), _float, f"{where}.raw_confidence"
+        ),
         script=_optional(_get(d, "script", where, None), _str, f"{where}.script"),
         language=_optional(_get(d, "language", where, None), _str, f"{where}.language"),
     )
