@@ -133,10 +133,13 @@ def test_vertical_cjk_lines_still_read(ai: OcrAI, lang: str) -> None:
 def test_an_upright_page_is_read_once(ai: OcrAI) -> None:
     rendered = testing.render_page(testing.SAMPLE_TEXT["cs"], lang="cs")
     calls: list[tuple[int, ...]] = []
+    totals: list[float] = []
 
     def read(array: np.ndarray) -> Page:
         calls.append(array.shape)
-        return ai.recognize(array, orientation="off")
+        page = ai.recognize(array, orientation="off")
+        totals.append(page.timings.total)
+        return page
 
     page = read_oriented(read, rendered.image, "auto")
     assert calls == [rendered.image.shape]
@@ -145,6 +148,7 @@ def test_an_upright_page_is_read_once(ai: OcrAI) -> None:
     page = read_oriented(read, turned(rendered.image, 180), "auto")
     assert page.orientation == 180
     assert len(calls) == 2
+    assert page.timings.total == pytest.approx(sum(totals[-2:]))  # both readings counted
     calls.clear()
     read_oriented(read, turned(rendered.image, 180), "auto", detect=False)
     assert len(calls) == 1  # one line: never turned by auto

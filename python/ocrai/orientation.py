@@ -26,18 +26,19 @@ development pages of ``../shared/data``):
 
 The orientation confidence is the chosen reading's character-weighted mean confidence when
 one reading decided, else its share of the scores of the readings compared. Decisions use
-the recogniser's raw confidence (``Line.raw_confidence`` where a page is calibrated).
+the recogniser's raw confidence (``Line.raw_confidence`` where a page is calibrated). A
+page read more than once reports the time of all its readings in ``Page.timings``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Literal
 
 import numpy as np
 
-from .results import Block, Page, Point, Quad
+from .results import Block, Page, Point, Quad, Timings
 
 __all__ = [
     "GOOD_READING",
@@ -130,7 +131,8 @@ def read_oriented(
     if mean >= GOOD_READING:
         if tall and not _is_cjk(first.text):
             page = _to_input_space(read(turn_upright(image, 90)), 90, image)
-            return replace(page, orientation=90, orientation_confidence=mean)
+            timings = _summed([first.timings, page.timings])
+            return replace(page, orientation=90, orientation_confidence=mean, timings=timings)
         return replace(first, orientation=0, orientation_confidence=mean)
 
     readings: dict[int, tuple[Page, float]] = {0: (first, score * (_TALL_WEIGHT if tall else 1))}
@@ -148,7 +150,14 @@ def read_oriented(
     confidence = best_score / scores if scores > 0 else 0.0
     if best:
         page = _to_input_space(page, best, image)
-    return replace(page, orientation=best, orientation_confidence=confidence)
+    timings = _summed([p.timings for p, _ in readings.values()])
+    return replace(page, orientation=best, orientation_confidence=confidence, timings=timings)
+
+
+def _summed(timings: list[Timings]) -> Timings:
+    """The time of every reading a page took (each stage summed)."""
+    names = [f.name for f in fields(Timings)]
+    return Timings(**{name: sum(getattr(t, name) for t in timings) for name in names})
 
 
 # --- coordinates of a turned reading back in the input image ---------------------------
