@@ -65,7 +65,7 @@ class ConfidenceMap:
         return np.interp(np.asarray(confidences, dtype=np.float64), self.xs, self.ys)
 
     def to_dict(self) -> dict[str, list[float]]:
-        return {"x": [round(v, 6) for v in self.xs], "y": [round(v, 6) for v in self.ys]}
+        return {"x": list(self.xs), "y": list(self.ys)}  # full precision: knots crowd near 1
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ConfidenceMap:

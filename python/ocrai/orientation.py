@@ -22,7 +22,8 @@ development pages of ``../shared/data``):
    lines are wide, by 270 when they are tall, then the remaining turns. The first reading
    at or above `GOOD_READING` whose lines are wide wins; otherwise the best score
    (characters times their mean confidence, halved where the lines are tall: the pipeline
-   reads Japanese and Chinese turned a quarter as vertical lines) does.
+   reads Japanese and Chinese turned a quarter as vertical lines) does, if it beats the
+   page as given by a margin.
 
 The orientation confidence is the chosen reading's character-weighted mean confidence when
 one reading decided, else its share of the scores of the readings compared. Decisions use
@@ -59,6 +60,9 @@ GOOD_READING = 0.85
 #: page's lines "tall" (the pipeline's own vertical-line ratio).
 _TALL_RATIO = 1.5
 _TALL_SHARE = 0.6
+#: A turned reading replaces a doubtful upright one only with a score this much higher
+#: (turned pages' right readings scored 2-30x their upright garbage on the rendered pages).
+_TURN_MARGIN = 1.25
 #: Weight of the score of a doubtful reading whose lines are tall (see `read_oriented`).
 _TALL_WEIGHT = 0.5
 
@@ -145,6 +149,8 @@ def read_oriented(
         if n_t and mean_t >= GOOD_READING and not tall_t and score_t > score:
             break
     best = max(readings, key=lambda t: readings[t][1])
+    if best and readings[best][1] < _TURN_MARGIN * readings[0][1]:
+        best = 0  # a doubtful page that reads no better turned stays as it is
     page, best_score = readings[best]
     scores = sum(s for _, s in readings.values())
     confidence = best_score / scores if scores > 0 else 0.0
