@@ -44,7 +44,14 @@ from typing import Any
 import numpy as np
 
 from ocrai import OcrAI
-from ocrai.calibration import FORMAT, ConfidenceMap, expected_calibration_error, fit_isotonic
+from ocrai.calibration import (
+    FORMAT,
+    ConfidenceMap,
+    expected_calibration_error,
+    fit_isotonic,
+    line_score,
+    word_scores,
+)
 
 SETS = ("sroie", "ehri-typewritten", "fondue-en", "uw3-lines")
 FIT_SETS = ("sroie", "ehri-typewritten")
@@ -86,6 +93,18 @@ def _raw(obj: Any) -> float:
     return float(obj.raw_confidence if obj.raw_confidence is not None else obj.confidence)
 
 
+def _features(line: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Raw confidences of a line and of its words: the mean character confidence (``raw``,
+    what `Line.raw_confidence` holds), the product of the characters' confidences
+    (``product``, what the maps read, see `ocrai.calibration.line_score`) and the length."""
+    line_f = {"raw": _raw(line), "product": line_score(line), "n": len(line.text)}
+    words = [
+        {"raw": _raw(w), "product": score, "n": len(w.text)}
+        for w, score in zip(line.words, word_scores(line), strict=True)
+    ]
+    return line_f, words
+
+
 def read_set(ai: OcrAI, folder: Path, pack: str) -> Iterator[dict[str, Any]]:
     """One record per paired line and word: set, pack, page index, level, raw, correct."""
     dataset = folder.name
@@ -95,9 +114,9 @@ def read_set(ai: OcrAI, folder: Path, pack: str) -> Iterator[dict[str, Any]]:
         if row.get("level") == "line":
             page = ai.recognize(folder / row["image"], detect=False, orientation="off")
             text = "".join(line.text for line in page.lines)
-            raw = _raw(page.lines[0]) if page.lines else 0.0
+            feats = _features(page.lines[0])[0] if page.lines else {"raw": 0.0, "product": 0.0}
             ok = normalize(text, dataset) == normalize(row["text"], dataset)
-            yield {**base, "level": "line", "raw": raw, "correct": ok}
+            yield {**base, "level": "line", **feats, "correct": ok}
             continue
         truth = _truth_lines(row)
         if not truth:
@@ -122,12 +141,13 @@ def read_set(ai: OcrAI, folder: Path, pack: str) -> Iterator[dict[str, Any]]:
             used_truth.add(j)
             line, want = page.lines[i], truth[j][1]
             ok = normalize(line.text, dataset) == normalize(want, dataset)
-            yield {**base, "level": "line", "raw": _raw(line), "correct": ok}
+            line_f, word_f = _features(line)
+            yield {**base, "level": "line", **line_f, "correct": ok}
             want_words = want.split()
             if len(want_words) == len(line.words):
-                for word, w in zip(line.words, want_words, strict=False):
+                for word, w, feats in zip(line.words, want_words, word_f, strict=True):
                     ok_w = normalize(word.text, dataset) == normalize(w, dataset)
-                    yield {**base, "level": "word", "raw": _raw(word), "correct": ok_w}
+                    yield {**base, "level": "word", **feats, "correct": ok_w}
 
 
 def is_fit(record: dict[str, Any]) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -12,9 +14,11 @@ from ocrai.calibration import (
     calibrate_page,
     expected_calibration_error,
     fit_isotonic,
+    line_score,
     load_maps,
+    word_scores,
 )
-from ocrai.results import Block, Line, Models, Page, Word
+from ocrai.results import Block, Char, Line, Models, Page, Word
 
 QUAD = ((0.0, 0.0), (10.0, 0.0), (10.0, 5.0), (0.0, 5.0))
 
@@ -77,10 +81,14 @@ def test_pages_are_calibrated_and_keep_the_raw_confidence() -> None:
     maps = load_maps()[page.models.rec or ""]
     for line in page.lines:
         assert line.raw_confidence is not None
-        assert line.confidence == pytest.approx(maps["line"](line.raw_confidence))
-        for word in line.words:
+        raw = replace(line, raw_confidence=None)
+        assert line.raw_confidence == pytest.approx(np.mean([c.confidence for c in line.chars]))
+        assert line.confidence == pytest.approx(maps["line"](line_score(raw)))
+        assert len(line.words) > 1
+        for word, score in zip(line.words, word_scores(raw), strict=True):
             assert word.raw_confidence is not None
-            assert word.confidence == pytest.approx(maps["word"](word.raw_confidence))
+            assert word.confidence == pytest.approx(maps["word"](score))
+            assert score <= word.raw_confidence
     assert calibrate_page(page) == page  # never twice
 
 
@@ -88,3 +96,15 @@ def test_unknown_models_keep_their_raw_confidence() -> None:
     line = Line("abc", 0.7, QUAD, words=(Word("abc", 0.7, QUAD),))
     page = Page(10, 10, (line,), (Block((0, 0, 10, 5), (0,)),), models=Models(rec="mine.onnx"))
     assert calibrate_page(page) == page
+
+
+def test_scores_fall_with_length() -> None:
+    chars = tuple(Char(ch, 0.99) for ch in "ab cd")
+    short = Line("ab", 0.99, QUAD, chars=chars[:2], words=(Word("ab", 0.99, QUAD),))
+    long = Line(
+        "ab cd", 0.99, QUAD, chars=chars, words=(Word("ab", 0.99, QUAD), Word("cd", 0.99, QUAD))
+    )
+    assert line_score(long) < line_score(short) < 0.99
+    assert word_scores(long) == pytest.approx([0.99**2, 0.99**2])
+    bare = Line("abc", 0.9, QUAD)  # no characters: the confidence to the power of the length
+    assert line_score(bare) == pytest.approx(0.9**3)

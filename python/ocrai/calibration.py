@@ -2,8 +2,10 @@
 
 A recogniser's own confidence (the mean of its characters' probabilities) is high for
 nearly every line and says little about how often such a line is wrong. Each bundled
-recogniser has a fitted monotone map, raw confidence -> share of lines read exactly right
-at that confidence, stored in ``calibration.json`` beside this module: an isotonic
+recogniser has a fitted monotone map, raw score -> share of lines read exactly right at
+that score, stored in ``calibration.json`` beside this module. The raw score is the
+product of the characters' confidences (`line_score`, `word_scores`), which falls with the
+length of a line where the mean does not: a long line has more characters to get wrong: an isotonic
 regression (pool-adjacent-violators) over the development sets, refitted by
 ``scripts/fit_calibration.py``. The map is piecewise linear between its knots and flat
 outside them, so it never reorders two readings.
@@ -151,6 +153,42 @@ def load_maps() -> dict[str, dict[str, ConfidenceMap]]:
     }
 
 
+def line_score(line: Line) -> float:
+    """What the maps read: the product of the line's character confidences (the chance
+    that every character is right if they were independent), which, unlike their mean,
+    falls with the line's length. Without characters: the confidence to the power of the
+    text's length."""
+    if line.chars:
+        return float(np.prod([c.confidence for c in line.chars]))
+    base = line.confidence if line.raw_confidence is None else line.raw_confidence
+    return float(base ** max(1, len(line.text)))
+
+
+def word_scores(line: Line) -> list[float]:
+    """The product of each word's character confidences (words are the line's runs of
+    characters between spaces); where the runs do not match the words: each word's
+    confidence to the power of its length."""
+    runs: list[list[float]] = []
+    current: list[float] = []
+    for c in line.chars:
+        if c.text.isspace():
+            if current:
+                runs.append(current)
+            current = []
+        else:
+            current.append(c.confidence)
+    if current:
+        runs.append(current)
+    if len(runs) == len(line.words):
+        return [float(np.prod(run)) for run in runs]
+    return [
+        float(
+            (w.confidence if w.raw_confidence is None else w.raw_confidence) ** max(1, len(w.text))
+        )
+        for w in line.words
+    ]
+
+
 def _calibrate_line(line: Line, maps: Mapping[str, ConfidenceMap]) -> Line:
     line_map = maps.get("line")
     word_map = maps.get("word", line_map)
@@ -159,11 +197,14 @@ def _calibrate_line(line: Line, maps: Mapping[str, ConfidenceMap]) -> Line:
     words = line.words
     if word_map is not None:
         words = tuple(
-            replace(w, confidence=word_map(w.confidence), raw_confidence=w.confidence)
-            for w in line.words
+            replace(w, confidence=word_map(score), raw_confidence=w.confidence)
+            for w, score in zip(line.words, word_scores(line), strict=True)
         )
     return replace(
-        line, confidence=line_map(line.confidence), raw_confidence=line.confidence, words=words
+        line,
+        confidence=line_map(line_score(line)),
+        raw_confidence=line.confidence,
+        words=words,
     )
 
 
