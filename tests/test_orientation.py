@@ -4,12 +4,15 @@ Japanese and Chinese lines left alone, one native call for an upright page."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
 from ocrai import OcrAI, testing
+from ocrai.cli import _reading_control, build_parser, main
+from ocrai.export import from_json
 from ocrai.orientation import check_orientation, read_oriented, turn_upright
 from ocrai.results import Page
 
@@ -175,3 +178,24 @@ def test_bad_orientation(bad: object) -> None:
         check_orientation(bad)
     with pytest.raises(ValueError, match="orientation must be one of"):
         OcrAI(orientation=bad)  # type: ignore[arg-type]
+
+
+def test_cli_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = build_parser().parse_args(["read", "x.png", "--orientation", "180"])
+    assert args.orientation == 180
+    args = build_parser().parse_args(["read", "x.png", "--languages", "cs, ja"])
+    assert _reading_control(args) == {"orientation": "auto", "languages": ["cs", "ja"]}
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["read", "x.png", "--orientation", "45"])
+    capsys.readouterr()
+
+    rendered = testing.render_page(testing.SAMPLE_TEXT["cs"], lang="cs")
+    path = tmp_path / "turned.png"
+    Image.fromarray(turned(rendered.image, 180)).save(path)
+    assert main(["read", str(path), "-f", "json", "-t", "1", "--languages", "cs"]) == 0
+    (page,) = from_json(capsys.readouterr().out)
+    assert page.orientation == 180
+    assert page.languages == ("cs",)
+    assert testing.cer(page.text, rendered.text, "cs") < 0.05
+    assert main(["read", str(path), "-t", "1", "--orientation", "off"]) == 0
+    assert testing.cer(capsys.readouterr().out, rendered.text, "cs") > 0.3
