@@ -4,7 +4,9 @@ Reads the development sets (folders laid out like ``../shared/data``: a ``manife
 each), records for every line (and word) the recogniser's raw confidence and whether it
 was read exactly right, fits one isotonic map per recogniser on the fitting half, and
 prints the expected calibration error (ECE, 10 bins) of line confidence on every set
-before and after, on the held-out part and on all of it.
+before (the mean character confidence, what ``confidence`` was, and the product of the
+character confidences that the maps read) and after, on the held-out part and on all of
+it, as a Markdown table.
 
 What counts as a line and as "exactly right":
 
@@ -182,14 +184,17 @@ def main(argv: list[str] | None = None) -> int:
                             f.write(json.dumps(r) + "\n")
 
     maps: dict[str, dict[str, dict[str, list[float]]]] = {}
-    print("pack  set               part      lines  accuracy  ECE raw  ECE calibrated")
+    print(
+        "| pack | set | part | lines | read exactly | ECE mean conf. | ECE product | ECE calibrated |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for pack in args.packs:
         fitted: dict[str, ConfidenceMap] = {}
         for level in ("line", "word"):
             sample = [r for r in records if r["pack"] == pack and r["level"] == level and is_fit(r)]
             if sample:
                 fitted[level] = fit_isotonic(
-                    [r["raw"] for r in sample], [r["correct"] for r in sample]
+                    [r["product"] for r in sample], [r["correct"] for r in sample]
                 )
         if "line" not in fitted:
             continue
@@ -200,25 +205,28 @@ def main(argv: list[str] | None = None) -> int:
                 for r in records
                 if r["pack"] == pack and r["set"] == dataset and r["level"] == "line"
             ]
-            for part, chosen in (
-                ("held-out", [r for r in lines if not is_fit(r)]),
-                ("all", lines),
-            ):
+            held_out = [r for r in lines if not is_fit(r)]
+            parts = [("held-out", held_out)] if len(held_out) == len(lines) else []
+            if len(held_out) != len(lines):
+                parts = [("held-out", held_out), ("all", lines)]
+            for part, chosen in parts:
                 if not chosen:
                     continue
-                raw = np.array([r["raw"] for r in chosen])
+                mean = np.array([r["raw"] for r in chosen])
+                product = np.array([r["product"] for r in chosen])
                 ok = np.array([r["correct"] for r in chosen], dtype=float)
-                before = expected_calibration_error(raw, ok)
-                after = expected_calibration_error(fitted["line"].apply(raw), ok)
                 print(
-                    f"{pack:5s} {dataset:17s} {part:8s} {len(chosen):6d}  {ok.mean():8.3f}"
-                    f"  {before:7.3f}  {after:14.3f}"
+                    f"| {pack} | {dataset} | {part} | {len(chosen)} | {ok.mean():.3f} "
+                    f"| {expected_calibration_error(mean, ok):.3f} "
+                    f"| {expected_calibration_error(product, ok):.3f} "
+                    f"| {expected_calibration_error(fitted['line'].apply(product), ok):.3f} |"
                 )
     if args.write:
         document = {
             "format": FORMAT,
-            "comment": "Written by scripts/fit_calibration.py: isotonic maps raw -> P(read exactly right), "
-            "fitted on the even pages of SROIE and EHRI-typewritten (../shared/data).",
+            "comment": "Written by scripts/fit_calibration.py: isotonic maps, product of the "
+            "characters' confidences -> P(read exactly right), fitted on the even pages of SROIE "
+            "and EHRI-typewritten (../shared/data).",
             "models": maps,
         }
         OUT.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")

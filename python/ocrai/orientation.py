@@ -134,9 +134,14 @@ def read_oriented(
         return replace(first, orientation=0, orientation_confidence=0.0)
     if mean >= GOOD_READING:
         if tall and not _is_cjk(first.text):
-            page = _to_input_space(read(turn_upright(image, 90)), 90, image)
-            timings = _summed([first.timings, page.timings])
-            return replace(page, orientation=90, orientation_confidence=mean, timings=timings)
+            upright = read(turn_upright(image, 90))
+            timings = _summed([first.timings, upright.timings])
+            n_u, mean_u, _, tall_u = _reading_stats(upright)
+            if n_u and mean_u >= GOOD_READING and not tall_u:
+                page = _to_input_space(upright, 90, image)
+                return replace(page, orientation=90, orientation_confidence=mean, timings=timings)
+            # Tall lines that do not read turned: vertical text after all.
+            return replace(first, orientation=0, orientation_confidence=mean, timings=timings)
         return replace(first, orientation=0, orientation_confidence=mean)
 
     readings: dict[int, tuple[Page, float]] = {0: (first, score * (_TALL_WEIGHT if tall else 1))}
