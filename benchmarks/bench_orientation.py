@@ -142,4 +142,4 @@ def test_summary() -> None:
     if "off" not in MEDIANS:
         pytest.skip("the benchmarks did not run")
     for name, median in MEDIANS.items():
-        print(f"{name:20s} {median * 1000:8.1f} ms  {median / MEDIANS['off']:.3f}x off")
+        print(f"{name:20s} {median * 1000:10.3f} ms  {median / MEDIANS['off']:.5f}x off")
