@@ -33,6 +33,7 @@ __all__ = [
     "calibrate_page",
     "expected_calibration_error",
     "fit_isotonic",
+    "length_adjusted",
     "load_maps",
 ]
 
@@ -46,6 +47,8 @@ class ConfidenceMap:
 
     xs: tuple[float, ...]
     ys: tuple[float, ...]
+    #: The map reads ``product ** (length ** length_power)`` (see `length_adjusted`).
+    length_power: float = 0.0
 
     def __post_init__(self) -> None:
         if len(self.xs) != len(self.ys) or not self.xs:
@@ -66,12 +69,17 @@ class ConfidenceMap:
     def apply(self, confidences: Sequence[float] | np.ndarray) -> np.ndarray:
         return np.interp(np.asarray(confidences, dtype=np.float64), self.xs, self.ys)
 
-    def to_dict(self) -> dict[str, list[float]]:
-        return {"x": list(self.xs), "y": list(self.ys)}  # full precision: knots crowd near 1
+    def to_dict(self) -> dict[str, Any]:
+        # full precision: knots crowd near 1
+        return {"x": list(self.xs), "y": list(self.ys), "length_power": self.length_power}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ConfidenceMap:
-        return cls(tuple(float(v) for v in d["x"]), tuple(float(v) for v in d["y"]))
+        return cls(
+            tuple(float(v) for v in d["x"]),
+            tuple(float(v) for v in d["y"]),
+            float(d.get("length_power", 0.0)),
+        )
 
 
 def fit_isotonic(
@@ -153,6 +161,14 @@ def load_maps() -> dict[str, dict[str, ConfidenceMap]]:
     }
 
 
+def length_adjusted(product: float, length: int, power: float) -> float:
+    """``product ** (length ** power)``: with power > 0 a long reading counts as less sure
+    than the product of its characters says (fitted per recogniser, 0 = the product)."""
+    if power == 0.0 or product <= 0.0:
+        return product
+    return float(np.exp(np.log(product) * max(1, length) ** power))
+
+
 def line_score(line: Line) -> float:
     """What the maps read: the product of the line's character confidences (the chance
     that every character is right if they were independent), which, unlike their mean,
@@ -197,12 +213,18 @@ def _calibrate_line(line: Line, maps: Mapping[str, ConfidenceMap]) -> Line:
     words = line.words
     if word_map is not None:
         words = tuple(
-            replace(w, confidence=word_map(score), raw_confidence=w.confidence)
+            replace(
+                w,
+                confidence=word_map(length_adjusted(score, len(w.text), word_map.length_power)),
+                raw_confidence=w.confidence,
+            )
             for w, score in zip(line.words, word_scores(line), strict=True)
         )
     return replace(
         line,
-        confidence=line_map(line_score(line)),
+        confidence=line_map(
+            length_adjusted(line_score(line), len(line.text), line_map.length_power)
+        ),
         raw_confidence=line.confidence,
         words=words,
     )
