@@ -14,6 +14,7 @@ from ocrai.calibration import (
     calibrate_page,
     expected_calibration_error,
     fit_isotonic,
+    length_adjusted,
     line_score,
     load_maps,
     word_scores,
@@ -83,12 +84,15 @@ def test_pages_are_calibrated_and_keep_the_raw_confidence() -> None:
         assert line.raw_confidence is not None
         raw = replace(line, raw_confidence=None)
         assert line.raw_confidence == pytest.approx(np.mean([c.confidence for c in line.chars]))
-        assert line.confidence == pytest.approx(maps["line"](line_score(raw)))
+        line_map, word_map = maps["line"], maps["word"]
+        score = length_adjusted(line_score(raw), len(line.text), line_map.length_power)
+        assert line.confidence == pytest.approx(line_map(score))
         assert len(line.words) > 1
-        for word, score in zip(line.words, word_scores(raw), strict=True):
+        for word, product in zip(line.words, word_scores(raw), strict=True):
             assert word.raw_confidence is not None
-            assert word.confidence == pytest.approx(maps["word"](score))
-            assert score <= word.raw_confidence
+            adjusted = length_adjusted(product, len(word.text), word_map.length_power)
+            assert word.confidence == pytest.approx(word_map(adjusted))
+            assert adjusted <= product <= word.raw_confidence
     assert calibrate_page(page) == page  # never twice
 
 
@@ -108,3 +112,10 @@ def test_scores_fall_with_length() -> None:
     assert word_scores(long) == pytest.approx([0.99**2, 0.99**2])
     bare = Line("abc", 0.9, QUAD)  # no characters: the confidence to the power of the length
     assert line_score(bare) == pytest.approx(0.9**3)
+
+
+def test_length_adjusted() -> None:
+    assert length_adjusted(0.9, 16, 0.0) == 0.9
+    assert length_adjusted(0.9, 16, 0.5) == pytest.approx(0.9**4)
+    assert length_adjusted(0.0, 16, 0.5) == 0.0
+    assert length_adjusted(0.9, 0, 0.5) == pytest.approx(0.9)
