@@ -183,11 +183,13 @@ def test_bad_orientation(bad: object) -> None:
 def test_cli_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args = build_parser().parse_args(["read", "x.png", "--orientation", "180"])
     assert args.orientation == 180
-    args = build_parser().parse_args(["read", "x.png", "--languages", "cs, ja"])
-    assert _reading_control(args) == {"orientation": "auto", "languages": ["cs", "ja"]}
+    args = build_parser().parse_args(["read", "x.png", "--languages", "cs, zh-hant"])
+    assert _reading_control(args) == {"orientation": "auto", "languages": ["cs", "zh-Hant"]}
     with pytest.raises(SystemExit):
         build_parser().parse_args(["read", "x.png", "--orientation", "45"])
-    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["read", "x.png", "--languages", "cs,english language"])
+    assert "BCP 47" in capsys.readouterr().err
 
     rendered = testing.render_page(testing.SAMPLE_TEXT["cs"], lang="cs")
     path = tmp_path / "turned.png"

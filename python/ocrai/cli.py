@@ -263,16 +263,25 @@ def _add_reading_control(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--languages",
+        type=_language_list,
         metavar="LANG[,LANG...]",
         help="the pages' languages, e.g. cs,ja (default: told from the text)",
     )
 
 
+def _language_list(text: str) -> list[str]:
+    from .languages import normalize_language
+
+    try:
+        return [normalize_language(t.strip()) for t in text.split(",") if t.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def _reading_control(args: argparse.Namespace) -> dict[str, Any]:
-    languages = getattr(args, "languages", None)
     return {
         "orientation": getattr(args, "orientation", "auto"),
-        "languages": [t.strip() for t in languages.split(",") if t.strip()] if languages else None,
+        "languages": getattr(args, "languages", None) or None,
     }
 
 
