@@ -243,13 +243,35 @@ def _open_engine(args: argparse.Namespace) -> Any:
 
 
 def _reading_args(args: argparse.Namespace) -> dict[str, Any]:
-    """The engine's reading control from --allow, --deny and --pattern (absent: none)."""
+    """The reading control of `ocrai read`: --allow, --deny and --pattern (when given),
+    --orientation and --languages."""
     names = {"allow": "allowlist", "deny": "denylist", "pattern": "pattern"}
-    return {
+    control: dict[str, Any] = {
         engine_name: getattr(args, arg)
         for arg, engine_name in names.items()
         if getattr(args, arg, None) is not None
     }
+    control["orientation"] = getattr(args, "orientation", "auto")
+    control["languages"] = getattr(args, "languages", None) or None
+    return control
+
+
+def _orientation(text: str) -> str | int:
+    if text in ("auto", "off"):
+        return text
+    if text in ("0", "90", "180", "270"):
+        return int(text)
+    msg = f"must be auto, off, 0, 90, 180 or 270, not {text}"
+    raise argparse.ArgumentTypeError(msg)
+
+
+def _language_list(text: str) -> list[str]:
+    from .languages import normalize_language
+
+    try:
+        return [normalize_language(t.strip()) for t in text.split(",") if t.strip()]
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _cmd_read(
@@ -599,6 +621,20 @@ def _add_reading_control(parser: argparse.ArgumentParser) -> None:
         metavar="REGEX",
         help="a regular expression every line must match (lines that cannot keep their "
         "plain reading)",
+    )
+    group.add_argument(
+        "--orientation",
+        type=_orientation,
+        default="auto",
+        metavar="auto|off|0|90|180|270",
+        help="find turned pages and read them upright (auto), or say how far pages are "
+        "turned clockwise (default: auto)",
+    )
+    group.add_argument(
+        "--languages",
+        type=_language_list,
+        metavar="LANG[,LANG...]",
+        help="the pages' languages, e.g. cs,ja (default: told from the text)",
     )
 
 

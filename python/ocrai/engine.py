@@ -47,7 +47,7 @@ import re
 import threading
 import weakref
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -55,7 +55,9 @@ from . import _core, _runtime
 from . import packs as _packs
 from . import reading as _reading
 from .errors import ResourcesReleasedError
+from .languages import normalize_language
 from .models import ModelInfo, ModelStore, VerifyResult, check_name
+from .orientation import OrientationMode, check_orientation
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -292,6 +294,15 @@ class OcrAI:
         models load, naming the file and how to install it.
     allowlist, denylist, pattern, words, word_weight
         Reading control, the defaults of every call (see `recognize`).
+    orientation
+        ``"auto"`` (default): find whether a page is turned by 90, 180 or 270 degrees and
+        read it upright (an upright page costs no second reading, see
+        `ocrai.orientation`); ``"off"``; or 0, 90, 180, 270: the page's text is turned
+        clockwise by that much. Coordinates stay in the input image's space.
+    languages
+        The pages' languages (BCP 47 tags, e.g. ``("cs", "ja")``), which name each line's
+        language among those of its script (see `ocrai.languages`); None: told from the
+        text where it can be.
     """
 
     def __init__(
@@ -313,6 +324,8 @@ class OcrAI:
         pattern: str | re.Pattern[str] | None = None,
         words: str | Iterable[str] | None = None,
         word_weight: float | None = None,
+        orientation: OrientationMode = "auto",
+        languages: Sequence[str] | None = None,
     ) -> None:
         if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)):
             msg = f"threads must be a positive int or None, got {threads!r}"
@@ -349,6 +362,8 @@ class OcrAI:
                 kinds = {_ROLE_KIND[r] for r, (_, p) in files.items() if p == pack_name}
                 self._store.ensure_pack(pack_name, kinds)
 
+        self._orientation = check_orientation(orientation)
+        self._languages = () if languages is None else _language_tags(languages)
         self._options: dict[str, object] = dict(options or {})
         reading = {
             "allowlist": allowlist,
@@ -522,7 +537,8 @@ class OcrAI:
         ``detect=False`` reads the whole image as one text line. `order` says whether a
         numpy colour array is "rgb" (default) or "bgr"; `page` picks the page of a
         multi-page file. Other keyword options go to the native pipeline and override the
-        engine's defaults. Raises ResourcesReleasedError after `free_resources`.
+        engine's defaults, as do ``orientation=`` and ``languages=`` (see the class).
+        Raises ResourcesReleasedError after `free_resources`.
 
         Reading control (also engine defaults; a call's value replaces the engine's):
         ``allowlist`` / ``denylist`` (a str or a set of characters): readings use only the
@@ -738,13 +754,33 @@ class OcrAI:
         return self._alphabet
 
     def _run(self, loaded: LoadedImage, detect: bool, options: Mapping[str, object]) -> Page:
+        from .calibration import calibrate_page
+        from .languages import annotate_page
+        from .orientation import read_oriented
         from .results import Page
 
         engine_opts = {k: v for k, v in self._options.items() if k not in _READING}
         opts: dict[str, object] = {**engine_opts, "detect": detect, **options}
+        orientation = check_orientation(opts.pop("orientation", self._orientation))
+        given = opts.pop("languages", None)
+        languages = self._languages if given is None else _language_tags(given)
         with self._using() as pipeline:
-            native = pipeline.run(loaded.array, loaded.order, opts)
-        return Page.from_native(native, source=loaded.name, page=loaded.page)
+
+            def read(array: Any) -> Page:
+                native = pipeline.run(array, loaded.order, opts)
+                return Page.from_native(native, source=loaded.name, page=loaded.page)
+
+            page = read_oriented(read, loaded.array, orientation, detect=detect)
+        return annotate_page(calibrate_page(page), languages)
+
+
+def _language_tags(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (normalize_language(value),)
+    if not isinstance(value, Iterable):
+        msg = f"languages must be a sequence of language tags, got {value!r}"
+        raise TypeError(msg)
+    return tuple(normalize_language(tag) for tag in value)
 
 
 def _retrieve(task: asyncio.Task[Page]) -> None:

@@ -64,11 +64,16 @@ class Char:
 
 @dataclass(frozen=True)
 class Word:
-    """A run of characters between spaces (a run of CJK text without spaces is one word)."""
+    """A run of characters between spaces (a run of CJK text without spaces is one word).
+    ``confidence`` is calibrated when ``raw_confidence`` is set (see `Line`); ``script`` and
+    ``language`` are set where they differ from the line's."""
 
     text: str
     confidence: float
     quad: Quad
+    raw_confidence: float | None = None
+    script: str | None = None
+    language: str | None = None
 
     @property
     def bbox(self) -> BBox:
@@ -82,7 +87,14 @@ class Line:
     whether it was read turned by 180 degrees, which recogniser read it (``"primary"`` or
     ``"fallback"``), its characters and its words. ``pattern_matched``: None unless the
     line was read with a ``pattern``; then whether its text matches it (False: nothing the
-    model could read matched, and the text is the reading without the pattern)."""
+    model could read matched, and the text is the reading without the pattern).
+
+    ``raw_confidence`` is the recogniser's own (mean character) confidence when
+    ``confidence`` has been calibrated to the probability that the line is read exactly
+    right (see `ocrai.calibration`); None when ``confidence`` is the raw one. ``script``
+    (``"Latin"``, ``"Japanese"``, ``"Han"``, ``"Cyrillic"``, ...) and ``language`` (a BCP 47
+    tag such as ``"cs"`` or ``"zh-Hant"``) are told from the characters read (see
+    `ocrai.languages`); None when unknown."""
 
     text: str
     confidence: float
@@ -94,6 +106,9 @@ class Line:
     chars: tuple[Char, ...] = ()
     words: tuple[Word, ...] = ()
     pattern_matched: bool | None = None
+    raw_confidence: float | None = None
+    script: str | None = None
+    language: str | None = None
 
     @property
     def bbox(self) -> BBox:
@@ -143,7 +158,13 @@ class Models:
 
 @dataclass(frozen=True)
 class Page:
-    """The result of reading one image (one page of a document)."""
+    """The result of reading one image (one page of a document).
+
+    ``orientation`` is how far the page's text was turned clockwise in the image (0, 90, 180
+    or 270 degrees; it was read turned back, coordinates stay in the image's space) and
+    ``orientation_confidence`` how sure the detection was (None when not detected, see
+    `ocrai.orientation`). ``languages`` are the page's languages (given or told from the
+    text), most used first."""
 
     width: int
     height: int
@@ -155,10 +176,16 @@ class Page:
     models: Models = Models()
     source: str | None = None
     page: int = 0
+    orientation: int = 0
+    orientation_confidence: float | None = None
+    languages: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.width <= 0 or self.height <= 0:
             msg = f"a page has a positive size, not {self.width}x{self.height}"
+            raise ValueError(msg)
+        if self.orientation not in (0, 90, 180, 270):
+            msg = f"a page's orientation is 0, 90, 180 or 270, not {self.orientation!r}"
             raise ValueError(msg)
         owner = [-1] * len(self.lines)
         for b, block in enumerate(self.blocks):
@@ -248,6 +275,9 @@ class Page:
             "lines": [_line_dict(line) for line in self.lines],
             "timings": self.timings.as_dict(),
             "models": self.models.as_dict(),
+            "orientation": self.orientation,
+            "orientation_confidence": self.orientation_confidence,
+            "languages": list(self.languages),
         }
 
 
@@ -279,6 +309,9 @@ def _line_fields(line: Line) -> dict[str, Any]:
         "block": line.block,
         "rotated_180": line.rotated_180,
         "model": line.model,
+        "raw_confidence": line.raw_confidence,
+        "script": line.script,
+        "language": line.language,
         "chars": [
             {
                 "text": c.text,
@@ -295,6 +328,9 @@ def _line_fields(line: Line) -> dict[str, Any]:
                 "confidence": w.confidence,
                 "quad": _quad_list(w.quad),
                 "bbox": list(w.bbox),
+                "raw_confidence": w.raw_confidence,
+                "script": w.script,
+                "language": w.language,
             }
             for w in line.words
         ],
@@ -416,11 +452,20 @@ def _read_char_checked(d: Any, where: str) -> Char:
     )
 
 
+def _optional(value: Any, read: Any, where: str) -> Any:
+    return None if value is None else read(value, where)
+
+
 def _read_word(d: Any, where: str) -> Word:
     return Word(
         text=_str(_get(d, "text", where), f"{where}.text"),
         confidence=_float(_get(d, "confidence", where), f"{where}.confidence"),
         quad=_quad(_get(d, "quad", where), f"{where}.quad"),
+        raw_confidence=_optional(
+            _get(d, "raw_confidence", where, None), _float, f"{where}.raw_confidence"
+        ),
+        script=_optional(_get(d, "script", where, None), _str, f"{where}.script"),
+        language=_optional(_get(d, "language", where, None), _str, f"{where}.language"),
     )
 
 
@@ -441,6 +486,11 @@ def _read_line(d: Any, where: str) -> Line:
         chars=tuple(_read_char(c, f"{where}.chars[{k}]") for k, c in enumerate(chars)),
         words=tuple(_read_word(w, f"{where}.words[{k}]") for k, w in enumerate(words)),
         pattern_matched=_optional_bool(_get(d, "pattern_matched", where, None), where),
+        raw_confidence=_optional(
+            _get(d, "raw_confidence", where, None), _float, f"{where}.raw_confidence"
+        ),
+        script=_optional(_get(d, "script", where, None), _str, f"{where}.script"),
+        language=_optional(_get(d, "language", where, None), _str, f"{where}.language"),
     )
 
 
@@ -507,6 +557,16 @@ def _read_page(d: Mapping[str, Any], where: str, *, source: str | None, page: in
             models=_read_models(_get(d, "models", where, {}), f"{where}.models"),
             source=source,
             page=page,
+            orientation=_int(_get(d, "orientation", where, 0), f"{where}.orientation"),
+            orientation_confidence=_optional(
+                _get(d, "orientation_confidence", where, None),
+                _float,
+                f"{where}.orientation_confidence",
+            ),
+            languages=tuple(
+                _str(x, f"{where}.languages[{k}]")
+                for k, x in enumerate(_list(_get(d, "languages", where, []), f"{where}.languages"))
+            ),
         )
     except ValueError as exc:
         if str(exc).startswith(where):

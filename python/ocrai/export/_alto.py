@@ -2,7 +2,8 @@
 Description (pixel units, source file, the ocrai processing step) and Layout > Page >
 PrintSpace > TextBlock > TextLine > String (with ``SP`` between words). Positions are
 whole pixels inside the page (HPOS, VPOS, WIDTH, HEIGHT); ``WC`` is the word confidence
-0..1 and ``CONTENT`` its text. One ``Page`` per page."""
+0..1 and ``CONTENT`` its text. One ``Page`` per page. ``LANG`` gives a line's language
+(and a word's where it differs from its line's)."""
 
 from __future__ import annotations
 
@@ -74,11 +75,10 @@ def to_alto(pages: Page | Iterable[Page]) -> str:
             )
             for line in lines:
                 line_no += 1
-                line_el = _sub(
-                    block_el,
-                    "TextLine",
-                    {"ID": f"line_{p}_{line_no}", **_position(int_box(line.bbox, page))},
-                )
+                line_attrib = {"ID": f"line_{p}_{line_no}", **_position(int_box(line.bbox, page))}
+                if line.language:
+                    line_attrib["LANG"] = line.language
+                line_el = _sub(block_el, "TextLine", line_attrib)
                 previous: IntBox | None = None
                 for word in line_words(line):
                     box = int_box(word.bbox, page)
@@ -95,16 +95,15 @@ def to_alto(pages: Page | Iterable[Page]) -> str:
                         )
                     word_no += 1
                     confidence = min(max(word.confidence, 0.0), 1.0)
-                    _sub(
-                        line_el,
-                        "String",
-                        {
-                            "ID": f"string_{p}_{word_no}",
-                            **_position(box),
-                            "WC": f"{confidence:.4f}",
-                            "CONTENT": xml_text(word.text),
-                        },
-                    )
+                    string_attrib = {
+                        "ID": f"string_{p}_{word_no}",
+                        **_position(box),
+                        "WC": f"{confidence:.4f}",
+                        "CONTENT": xml_text(word.text),
+                    }
+                    if word.language and word.language != line.language:
+                        string_attrib["LANG"] = word.language
+                    _sub(line_el, "String", string_attrib)
                     previous = box
     ET.indent(root, space=" ")
     body = ET.tostring(root, encoding="unicode")
