@@ -11,7 +11,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from ocrai import OcrAI, testing
-from ocrai.cli import _reading_control, build_parser, main
+from ocrai.cli import _reading_args, build_parser, main
 from ocrai.export import from_json
 from ocrai.orientation import check_orientation, read_oriented, turn_upright
 from ocrai.results import Page
@@ -184,7 +184,7 @@ def test_cli_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     args = build_parser().parse_args(["read", "x.png", "--orientation", "180"])
     assert args.orientation == 180
     args = build_parser().parse_args(["read", "x.png", "--languages", "cs, zh-hant"])
-    assert _reading_control(args) == {"orientation": "auto", "languages": ["cs", "zh-Hant"]}
+    assert _reading_args(args) == {"orientation": "auto", "languages": ["cs", "zh-Hant"]}
     with pytest.raises(SystemExit):
         build_parser().parse_args(["read", "x.png", "--orientation", "45"])
     with pytest.raises(SystemExit):
