@@ -286,11 +286,19 @@ def test_huge_headers(server: Any, pages_png: dict[str, bytes]) -> None:
         headers={"Content-Type": "image/png", "X-Padding": "p" * 8000},
     )
     assert response.status_code == 200
-    # Headers over the HTTP layer's limit (uvicorn's, 16 kB in all) are refused by uvicorn
-    # itself, before the app: a 4xx, and the server goes on.
+    # Headers over the server's limit (16 kB together): 431 with a JSON reason.
     head = (
         b"POST /v1/read HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nX-Padding: "
         + b"p" * 20_000
+        + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    status, _, payload = raw_request(server.url, head)
+    assert status == 431
+    assert json.loads(payload)["error"] == "headers_too_large"
+    # Past four times that, the HTTP layer refuses them before the app: a 4xx all the same.
+    head = (
+        b"POST /v1/read HTTP/1.1\r\nHost: x\r\nContent-Type: image/png\r\nX-Padding: "
+        + b"p" * 100_000
         + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     )
     status, _, _ = raw_request(server.url, head)

@@ -418,6 +418,26 @@ bool separator_cp(std::uint32_t cp) {
 
 }  // namespace
 
+std::string utf8_encode(std::uint32_t cp) {
+  std::string utf8;
+  if (cp < 0x80) {
+    utf8 += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    utf8 += static_cast<char>(0xC0 | (cp >> 6));
+    utf8 += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    utf8 += static_cast<char>(0xE0 | (cp >> 12));
+    utf8 += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    utf8 += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    utf8 += static_cast<char>(0xF0 | (cp >> 18));
+    utf8 += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    utf8 += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    utf8 += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+  return utf8;
+}
+
 CtcConstraint CtcConstraint::compile(const ReadingSpec& spec, const Dictionary& dict) {
   CtcConstraint c;
   const int classes = dict.num_classes();
@@ -552,23 +572,7 @@ CtcConstraint CtcConstraint::compile(const ReadingSpec& spec, const Dictionary& 
         if (!parts.back().empty()) parts.emplace_back();
         continue;
       }
-      std::string utf8;
-      if (cp < 0x80) {
-        utf8 += static_cast<char>(cp);
-      } else if (cp < 0x800) {
-        utf8 += static_cast<char>(0xC0 | (cp >> 6));
-        utf8 += static_cast<char>(0x80 | (cp & 0x3F));
-      } else if (cp < 0x10000) {
-        utf8 += static_cast<char>(0xE0 | (cp >> 12));
-        utf8 += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        utf8 += static_cast<char>(0x80 | (cp & 0x3F));
-      } else {
-        utf8 += static_cast<char>(0xF0 | (cp >> 18));
-        utf8 += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        utf8 += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        utf8 += static_cast<char>(0x80 | (cp & 0x3F));
-      }
-      const int k = dict.find(utf8);
+      const int k = dict.find(utf8_encode(cp));
       if (k < 0) {
         if (!knows(cp)) c.missing_word_chars_.push_back(cp);
         usable = false;

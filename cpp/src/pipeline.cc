@@ -349,25 +349,9 @@ void Pipeline::validate(const RunOptions& o) const {
 namespace {
 
 std::string describe_code_point(std::uint32_t cp) {
-  std::string utf8;
-  if (cp < 0x80) {
-    utf8 += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    utf8 += static_cast<char>(0xC0 | (cp >> 6));
-    utf8 += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    utf8 += static_cast<char>(0xE0 | (cp >> 12));
-    utf8 += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    utf8 += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    utf8 += static_cast<char>(0xF0 | (cp >> 18));
-    utf8 += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    utf8 += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    utf8 += static_cast<char>(0x80 | (cp & 0x3F));
-  }
   char hex[16];
   std::snprintf(hex, sizeof hex, "U+%04X", static_cast<unsigned>(cp));
-  return "'" + utf8 + "' (" + hex + ")";
+  return "'" + utf8_encode(cp) + "' (" + hex + ")";
 }
 
 /// The code points both lists hold (sorted inputs).

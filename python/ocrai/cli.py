@@ -544,6 +544,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             max_body_bytes=args.max_body_mb * 1024 * 1024,
             max_pixels=args.max_pixels,
             max_pages=args.max_pages,
+            max_header_bytes=args.max_header_kb * 1024,
             dpi=args.dpi,
         )
     except ValueError as exc:
@@ -600,6 +601,13 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     limits.add_argument(
         "--max-pages", type=_positive_int, default=32, metavar="N", help="per request (32)"
+    )
+    limits.add_argument(
+        "--max-header-kb",
+        type=_positive_int,
+        default=16,
+        metavar="KB",
+        help="request header lines together (16)",
     )
     limits.add_argument(
         "--dpi", type=_positive_float, default=PDF_DPI, metavar="DPI", help="PDF pages (300)"

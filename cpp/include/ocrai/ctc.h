@@ -25,6 +25,9 @@
 
 namespace ocrai {
 
+/// The UTF-8 bytes of one Unicode code point (dictionary symbols are UTF-8 strings).
+std::string utf8_encode(std::uint32_t cp);
+
 /// The symbol table of a CTC recogniser. Immutable after construction; copyable.
 class Dictionary {
  public:

@@ -68,7 +68,9 @@ class Limits:
     read pool); ``queue``: reads admitted beyond those, waiting; ``timeout_s``: the most a
     read may take, from admission to its answer; ``max_body_bytes``: the request body;
     ``max_pixels``: pixels of one decoded page (checked from the header, before decoding);
-    ``max_pages``: pages of one document read in one request."""
+    ``max_pages``: pages of one document read in one request; ``max_header_bytes``: the
+    request's header lines together (431 with a JSON reason over it; the HTTP layer itself
+    refuses, with its own plain 400, headers over four times that)."""
 
     concurrency: int = 2
     queue: int = 16
@@ -76,10 +78,17 @@ class Limits:
     max_body_bytes: int = 50 * 1024 * 1024
     max_pixels: int = 40_000_000
     max_pages: int = 32
+    max_header_bytes: int = 16 * 1024
     dpi: float = PDF_DPI
 
     def __post_init__(self) -> None:
-        for name in ("concurrency", "max_body_bytes", "max_pixels", "max_pages"):
+        for name in (
+            "concurrency",
+            "max_body_bytes",
+            "max_pixels",
+            "max_pages",
+            "max_header_bytes",
+        ):
             if getattr(self, name) < 1:
                 msg = f"{name} must be at least 1, not {getattr(self, name)}"
                 raise ValueError(msg)
@@ -306,6 +315,13 @@ async def _read_body(request: Request, limit: int) -> tuple[bytes, str | None]:
 
 
 def _check_headers(request: Request, limits: Limits) -> None:
+    header_bytes = sum(len(name) + len(value) + 4 for name, value in request.scope["headers"])
+    if header_bytes > limits.max_header_bytes:
+        msg = (
+            f"the request's headers ({header_bytes} bytes) are over the limit of "
+            f"{limits.max_header_bytes} bytes"
+        )
+        raise HTTPError(431, "headers_too_large", msg)
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if not (media in _RAW_TYPES or media.startswith("image/") or media == "multipart/form-data"):
         msg = (

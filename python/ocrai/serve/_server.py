@@ -64,6 +64,10 @@ def serve(
         access_log=False,  # ours: one JSON line per request (ocrai.serve.access)
         timeout_graceful_shutdown=math.ceil(limits.timeout_s) + 5,
         lifespan="on",
+        # h11, whose header limit is ours to set: headers up to four times the app's limit
+        # reach the app, which answers 431 with a JSON reason; beyond that h11 refuses them.
+        http="h11",
+        h11_max_incomplete_event_size=4 * limits.max_header_bytes,
     )
     server = uvicorn.Server(config)
     # uvicorn re-raises the signal that stopped it once it is done, so that the default
