@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+import ocrai
 from ocrai import testing
 
 pytestmark = pytest.mark.models
@@ -78,6 +79,13 @@ def check_drift(result: dict[str, object], cycles: int) -> None:
         f"10th {rss[9]:.1f} MB, after the last {rss[-1]:.1f} MB (drift {drift:+.2f} MB, "
         f"highest {peak:+.2f} MB above the 10th)"
     )
+    if ocrai.build_info()["sanitizers"]:
+        # AddressSanitizer keeps freed memory in quarantine (256 MB) and ignores malloc_trim:
+        # RSS climbs until the quarantine is full, which took more than 10 cycles with ONNX
+        # Runtime 1.32 (+38 MB over cycles 10-100 under ASan, +0.x MB without). Under the
+        # sanitizers the cycles are run for ASan's checks and the readings; the drift bound
+        # is the normal build's (scripts/test.sh), as for test_memory.py.
+        return
     assert drift < 5
 
 
