@@ -19,9 +19,9 @@ renderer) writes ocrai's own invisible-text PDF of the page (``ocrai.export.to_p
 - ``--ocrai-mode fast`` (the default here): ocrai's fast mode, the tiny pack with unsure
   lines re-read by the small one; ``--ocrai-mode default`` reads every line with the small
   pack. Fast is the plugin's default because OCRmyPDF is a throughput tool measured against
-  Tesseract: on six development pages behind OCRmyPDF (``benchmarks/ocrmypdf_compare.py``)
-  fast mode took 0.93x Tesseract's time with a CER of 2.69 % (Tesseract 12.79 %), the small
-  pack 1.30x with 1.75 %.
+  Tesseract: on six development pages behind OCRmyPDF (``benchmarks/ocrmypdf_compare.py``,
+  a quiet run) fast mode took 1.09x Tesseract's time with a CER of 2.69 % (Tesseract
+  12.79 %), the small pack 1.64x with 1.75 %.
 - Threads: OCRmyPDF runs pages in parallel (``--jobs``), so each worker (process or
   thread) has its own engine with a budget of one thread, made at its first page and
   released when the worker ends (at process exit, or when the thread's storage goes).
