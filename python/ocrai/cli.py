@@ -274,6 +274,18 @@ def _language_list(text: str) -> list[str]:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def _make_out_dir(args: argparse.Namespace) -> bool:
+    """Creates --out when given; False (and says why) when it cannot be created."""
+    if args.out is None:
+        return True
+    try:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"ocrai: error: cannot create the output folder {args.out}: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
 def _cmd_read(
     args: argparse.Namespace, make_engine: Callable[[argparse.Namespace], Recognizer] = _open_engine
 ) -> int:
@@ -293,14 +305,8 @@ def _cmd_read(
         return 2
     if args.scheduler is not None or args.workers is not None:
         return _cmd_read_cluster(args)
-    if args.out is not None:
-        try:
-            Path(args.out).mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            print(
-                f"ocrai: error: cannot create the output folder {args.out}: {exc}", file=sys.stderr
-            )
-            return 2
+    if not _make_out_dir(args):
+        return 2
     try:
         engine = make_engine(args)
     except (OcrError, OSError, ValueError, ImportError) as exc:
@@ -360,14 +366,8 @@ def _cmd_read_cluster(args: argparse.Namespace) -> int:
         return 2
     from .batch import ReaderConfig, is_url
 
-    if args.out is not None:
-        try:
-            Path(args.out).mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            print(
-                f"ocrai: error: cannot create the output folder {args.out}: {exc}", file=sys.stderr
-            )
-            return 2
+    if not _make_out_dir(args):
+        return 2
     config = ReaderConfig(
         pack=_READ_PACKS[args.pack],
         fast=args.fast,
