@@ -13,13 +13,16 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 venv=${OCRAI_VENV:-$root/.venv}
 groups=("$@")
 
-# Compiler and CMake for the build; fonts for the tests' rendered pages (Latin, Czech,
-# Japanese, Traditional Chinese); poppler-utils (pdftotext, pdftoppm) and qpdf, which
-# check the searchable PDFs in tests/test_pdf_export.py; Chromium and its driver for the
-# browser test of the page of `ocrai serve` (tests/test_serve_browser.py, driven by
-# Selenium, never a downloaded driver).
-packages=(g++ cmake python3-venv fonts-dejavu-core fonts-noto-cjk poppler-utils qpdf
-  chromium chromium-driver)
+# Compiler and CMake for the build; fonts for the rendered pages (Latin, Czech, Japanese,
+# Traditional Chinese) of the example and the tests.
+packages=(g++ cmake python3-venv fonts-dejavu-core fonts-noto-cjk)
+# With dependency groups (tests, benchmarks, tools), what the tests check with too:
+# poppler-utils (pdftotext, pdftoppm) and qpdf for the searchable PDFs
+# (tests/test_pdf_export.py); Chromium and its driver for the browser test of the page of
+# `ocrai serve` (tests/test_serve_browser.py, driven by Selenium, never a downloaded driver).
+if ((${#groups[@]})); then
+  packages+=(poppler-utils qpdf chromium chromium-driver)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
