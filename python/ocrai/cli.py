@@ -353,16 +353,24 @@ def _report_result(result: BatchResult) -> None:
         print(f"ocrai: {len(result.failed)} of {total} inputs failed", file=sys.stderr)
 
 
+def _import_extra(module: str, message: str) -> Any:
+    """The module of an optional extra, or None after printing `message` (formatted with
+    the ImportError as ``exc``) on stderr."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        print(message.format(exc=exc), file=sys.stderr)
+        return None
+
+
 def _cmd_read_cluster(args: argparse.Namespace) -> int:
     """``ocrai read`` on Dask: the same outputs, reports and exit status as in one
     process; the pages are read by the cluster's workers, one engine each."""
-    try:
-        ocrai_dask = importlib.import_module("ocrai.dask")
-    except ImportError as exc:
-        print(
-            f"ocrai: error: --scheduler and --workers need Dask: pip install 'ocrai[dask]' ({exc})",
-            file=sys.stderr,
-        )
+    ocrai_dask = _import_extra(
+        "ocrai.dask",
+        "ocrai: error: --scheduler and --workers need Dask: pip install 'ocrai[dask]' ({exc})",
+    )
+    if ocrai_dask is None:
         return 2
     from .batch import ReaderConfig, is_url
 
@@ -528,13 +536,10 @@ def _format_options(args: argparse.Namespace) -> dict[str, object]:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    try:
-        serve = importlib.import_module("ocrai.serve")
-    except ImportError as exc:
-        print(
-            f"ocrai serve: error: {exc}; install the extra: pip install 'ocrai[serve]'",
-            file=sys.stderr,
-        )
+    serve = _import_extra(
+        "ocrai.serve", "ocrai serve: error: {exc}; install the extra: pip install 'ocrai[serve]'"
+    )
+    if serve is None:
         return 2
     try:
         limits = serve.Limits(
