@@ -193,7 +193,7 @@ struct Pipeline::Recognizer {
 
 /// One text line on its way through the pipeline.
 struct Pipeline::LineWork {
-  Quad quad{};        ///< the crop quad: clockwise from the top-left of the text as cropped
+  Quad quad{};  ///< the crop quad: clockwise from the top-left of the text as cropped
   float det_score = 1;
   Image crop;         ///< height x width, the input image's channels
   Image crop180;      ///< the crop turned, when it is tried upside down
@@ -204,6 +204,37 @@ struct Pipeline::LineWork {
   bool rotated = false;
   bool fallback = false;
   int width() const { return crop.width(); }
+};
+
+/// The image that the stages after preprocessing read: the input, or a deskewed and/or
+/// binarized copy of it, and the way from its coordinates back to the input's.
+struct Pipeline::WorkImage {
+  ImageView input;
+  Image rotated;    ///< the input turned upright (deskew), or empty
+  Image binary;     ///< the black-and-white copy of the input or of `rotated`, or empty
+  double turn = 0;  ///< degrees the work image is turned counter-clockwise from the input
+  double cos_turn = 1, sin_turn = 0;
+
+  /// The work image: the last of input, rotated and binary that was made.
+  ImageView view() const {
+    if (!binary.empty()) return binary.view();
+    if (!rotated.empty()) return rotated.view();
+    return input;
+  }
+  /// A work-image point in the input's coordinates (the inverse of the deskew rotation about
+  /// the images' centres), clamped to the input.
+  Point to_input(Point p) const {
+    if (turn == 0) return p;
+    const ImageView image = view();
+    const double dx = p.x - 0.5 * image.width, dy = p.y - 0.5 * image.height;
+    const double x = 0.5 * input.width + dx * cos_turn - dy * sin_turn;
+    const double y = 0.5 * input.height + dx * sin_turn + dy * cos_turn;
+    return Point{static_cast<float>(std::clamp(x, 0.0, static_cast<double>(input.width))),
+                 static_cast<float>(std::clamp(y, 0.0, static_cast<double>(input.height)))};
+  }
+  Quad to_input(const Quad& q) const {
+    return Quad{to_input(q[0]), to_input(q[1]), to_input(q[2]), to_input(q[3])};
+  }
 };
 
 namespace {
@@ -230,8 +261,10 @@ void expect_image_model(const Session& s, const std::string& path, const char* r
                   s.outputs()[0].type == ElementType::kFloat32 &&
                   static_cast<int>(s.outputs()[0].shape.size()) == rank_out;
   if (!ok) {
-    throw ModelError(path + " is not a " + role + " model: expected one float32 input of rank 4 "
-                     "and a float32 output of rank " + std::to_string(rank_out));
+    throw ModelError(path + " is not a " + role +
+                     " model: expected one float32 input of rank 4 "
+                     "and a float32 output of rank " +
+                     std::to_string(rank_out));
   }
   const std::int64_t in_channels = s.inputs()[0].shape[1];
   if (in_channels != 3 && in_channels > 0) {
@@ -240,15 +273,14 @@ void expect_image_model(const Session& s, const std::string& path, const char* r
   }
   const std::int64_t dim1 = s.outputs()[0].shape[1];
   if (out_dim1 > 0 && dim1 > 0 && dim1 != out_dim1) {
-    throw ModelError(path + " is not a " + role + " model: its output has " +
-                     std::to_string(dim1) + " channels, not " + std::to_string(out_dim1));
+    throw ModelError(path + " is not a " + role + " model: its output has " + std::to_string(dim1) +
+                     " channels, not " + std::to_string(out_dim1));
   }
 }
 
 }  // namespace
 
-Pipeline::Pipeline(std::shared_ptr<OrtRuntime> runtime, const PipelineModels& models,
-                   int threads)
+Pipeline::Pipeline(std::shared_ptr<OrtRuntime> runtime, const PipelineModels& models, int threads)
     : runtime_(std::move(runtime)), threads_(threads) {
   if (threads < 1 || threads > kMaxThreads) {
     throw std::invalid_argument("threads must be in [1, " + std::to_string(kMaxThreads) +
@@ -330,7 +362,8 @@ void Pipeline::validate(const RunOptions& o) const {
   if (o.rec_batch < 1 || o.rec_batch > 64) {
     bad("rec_batch must be in [1, 64], got " + std::to_string(o.rec_batch));
   }
-  if (o.top_k < 0 || o.top_k > 100) bad("top_k must be in [0, 100], got " + std::to_string(o.top_k));
+  if (o.top_k < 0 || o.top_k > 100)
+    bad("top_k must be in [0, 100], got " + std::to_string(o.top_k));
   if (!(o.min_confidence >= 0 && o.min_confidence <= 1)) bad("min_confidence must be in [0, 1]");
   if (o.fallback_threshold) {
     if (!(*o.fallback_threshold >= 0 && *o.fallback_threshold <= 1)) {
@@ -364,8 +397,8 @@ std::vector<std::uint32_t> common(const std::vector<std::uint32_t>& a,
 
 }  // namespace
 
-std::pair<std::unique_ptr<CtcConstraint>, std::unique_ptr<CtcConstraint>>
-Pipeline::compile_reading(const RunOptions& o) const {
+std::pair<std::unique_ptr<CtcConstraint>, std::unique_ptr<CtcConstraint>> Pipeline::compile_reading(
+    const RunOptions& o) const {
   if (!o.reading || !o.reading->constrains()) return {};
   const ReadingSpec& spec = *o.reading;
   auto primary = std::make_unique<CtcConstraint>(CtcConstraint::compile(spec, rec_->dict));
@@ -374,7 +407,8 @@ Pipeline::compile_reading(const RunOptions& o) const {
     second = std::make_unique<CtcConstraint>(CtcConstraint::compile(spec, fallback_->dict));
   }
   // In fast mode a character either recogniser reads is fine: the other one never emits it.
-  std::string models = base_name(rec_->path) + (fallback_ ? " or " + base_name(fallback_->path) : "");
+  std::string models =
+      base_name(rec_->path) + (fallback_ ? " or " + base_name(fallback_->path) : "");
   auto missing = [&](auto member) {
     std::vector<std::uint32_t> m = ((*primary).*member)();
     if (second) m = common(m, ((*second).*member)());
@@ -429,8 +463,7 @@ void Pipeline::recognize(const Recognizer& rec, const std::vector<LineWork*>& li
   // Whole rounds of `threads_` batches run side by side; the remainder (the narrowest
   // batches, as they come last) one after the other with all threads each.
   const std::size_t threads = static_cast<std::size_t>(threads_);
-  const std::size_t paired =
-      rec.wide ? batches.size() - batches.size() % threads : batches.size();
+  const std::size_t paired = rec.wide ? batches.size() - batches.size() % threads : batches.size();
   const PackParams params = PackParams::recognizer(order == ColorOrder::kRgb);
   const int classes = rec.dict.num_classes();
   std::atomic<double> pack_ms{0}, run_ms{0}, decode_ms{0};
@@ -464,11 +497,11 @@ void Pipeline::recognize(const Recognizer& rec, const std::vector<LineWork*>& li
       const int valid = std::min(
           steps, static_cast<int>(std::ceil(static_cast<double>(line.width()) * steps / width)));
       const float* line_probs = probs + static_cast<std::ptrdiff_t>(k) * steps * classes;
-      line.candidate =
-          constraint ? ctc_constrained_decode(line_probs, steps, classes, classes, valid, rec.dict,
-                                              *constraint, top_k, gaps)
-                     : ctc_greedy_decode(line_probs, steps, classes, classes, valid, rec.dict,
-                                         top_k, gaps);
+      line.candidate = constraint
+                           ? ctc_constrained_decode(line_probs, steps, classes, classes, valid,
+                                                    rec.dict, *constraint, top_k, gaps)
+                           : ctc_greedy_decode(line_probs, steps, classes, classes, valid, rec.dict,
+                                               top_k, gaps);
     }
     const auto t3 = Clock::now();
     add_ms(pack_ms, ms_between(t0, t1));
@@ -478,7 +511,8 @@ void Pipeline::recognize(const Recognizer& rec, const std::vector<LineWork*>& li
   const auto start = Clock::now();
   pool_->parallel_for(0, static_cast<std::int64_t>(paired), 1,
                       [&](std::int64_t lo, std::int64_t hi) {
-                        for (std::int64_t b = lo; b < hi; ++b) run_batch(static_cast<std::size_t>(b));
+                        for (std::int64_t b = lo; b < hi; ++b)
+                          run_batch(static_cast<std::size_t>(b));
                       });
   for (std::size_t b = paired; b < batches.size(); ++b) run_batch(b);
   // Share the phase's wall time among its parts by their thread time.
@@ -522,8 +556,8 @@ void Pipeline::classify(const std::vector<LineWork*>& lines, ColorOrder order,
   t.classify += ms_between(start, Clock::now());
 }
 
-std::vector<TextBox> Pipeline::detect_pass(const ImageView& image, ColorOrder order,
-                                           double scale, const DbOptions& db, StageTimings& t,
+std::vector<TextBox> Pipeline::detect_pass(const ImageView& image, ColorOrder order, double scale,
+                                           const DbOptions& db, StageTimings& t,
                                            DbStats* stats) const {
   const auto t0 = Clock::now();
   // Sides of 32 or more are stretched to the nearest multiple of 32 (the detector's stride);
@@ -553,8 +587,8 @@ std::vector<TextBox> Pipeline::detect_pass(const ImageView& image, ColorOrder or
   t.detect += ms_between(t1, t2);
   const auto& shape = out[0].shape();
   if (shape.size() != 4 || shape[0] != 1 || shape[1] != 1 || shape[2] != ih || shape[3] != iw) {
-    throw ModelError(det_name_ + " returned an output that is not a (1, 1, " +
-                     std::to_string(ih) + ", " + std::to_string(iw) + ") probability map");
+    throw ModelError(det_name_ + " returned an output that is not a (1, 1, " + std::to_string(ih) +
+                     ", " + std::to_string(iw) + ") probability map");
   }
   std::vector<TextBox> boxes = db_postprocess(out[0].data_as<float>(), iw, ih, iw, rw, rh,
                                               image.width, image.height, db, stats);
@@ -576,14 +610,26 @@ PageResult Pipeline::run(const ImageView& input, ColorOrder order, const RunOpti
   page.width = input.width;
   page.height = input.height;
   StageTimings& t = page.timings;
-  const Recognizer& rec = *rec_;
-  const int line_height = rec.height;
 
-  // 0. Optional preprocessing. The rest of the run reads `image`: the input, or a rotated
-  // and/or binarized copy of it; coordinates go back to the input's space at the end.
-  ImageView image = input;
-  Image rotated, binary;
-  double turn = 0;  // degrees the work image is turned counter-clockwise from the input
+  const WorkImage work = preprocess(input, order, o, page);
+  const LineWorks lines = locate_lines(work.view(), order, o, t);
+  crop_lines(work.view(), o, lines, t);
+  recognize_lines(lines, order, o, constraint.get(), t);
+  reread_lines(lines, order, o, fallback_constraint.get(), t);
+  assemble_page(lines, work, o, page);
+
+  page.det_model = o.detect ? det_name_ : "";
+  page.rec_model = base_name(rec_->path);
+  page.cls_model = o.classify != ClassifyMode::kOff ? cls_name_ : "";
+  page.fallback_model = fallback_ ? base_name(fallback_->path) : "";
+  t.total = ms_between(start, Clock::now());
+  return page;
+}
+
+Pipeline::WorkImage Pipeline::preprocess(const ImageView& input, ColorOrder order,
+                                         const RunOptions& o, PageResult& page) const {
+  WorkImage work;
+  work.input = input;
   if (o.deskew || o.binarize != BinarizeMode::kNone) {
     const auto t0 = Clock::now();
     if (o.deskew) {
@@ -592,17 +638,16 @@ PageResult Pipeline::run(const ImageView& input, ColorOrder order, const RunOpti
       d.border_value = -1;  // the estimated paper level
       d.min_confidence = kDeskewMinConfidence;
       SkewEstimate estimate;
-      rotated = deskew_u8(input, order, d, &estimate);
+      Image rotated = deskew_u8(input, order, d, &estimate);
       page.angle = estimate.confidence > 0 ? -estimate.angle : 0.0;
       if (estimate.angle != 0 && estimate.confidence >= kDeskewMinConfidence) {
-        turn = estimate.angle;
-        image = rotated.view();
+        work.turn = estimate.angle;
+        work.rotated = std::move(rotated);
         page.deskewed = true;
-      } else {
-        rotated = Image();
       }
     }
     if (o.binarize != BinarizeMode::kNone) {
+      const ImageView image = work.view();
       Image gray;
       ImageView g = image;
       if (image.channels != 1) {
@@ -610,7 +655,7 @@ PageResult Pipeline::run(const ImageView& input, ColorOrder order, const RunOpti
         to_gray_u8(image, order, gray.mutable_view());
         g = gray.view();
       }
-      binary = Image(image.width, image.height, 1);
+      Image binary(image.width, image.height, 1);
       if (o.binarize == BinarizeMode::kOtsu) {
         binarize_u8(g, binary.mutable_view(), otsu_threshold_u8(g), false);
       } else {
@@ -619,203 +664,205 @@ PageResult Pipeline::run(const ImageView& input, ColorOrder order, const RunOpti
         const int window = std::clamp(side | 1, 15, 101);
         sauvola_u8(g, binary.mutable_view(), window, 0.2, 128.0);
       }
-      image = binary.view();
+      work.binary = std::move(binary);
     }
-    t.preprocess += ms_between(t0, Clock::now());
+    page.timings.preprocess += ms_between(t0, Clock::now());
   }
-  // Work-image coordinates back to the input's (the inverse of the deskew rotation about the
-  // images' centres), clamped to the input.
-  const double turn_rad = turn * 3.14159265358979323846 / 180.0;
-  const double tc = std::cos(turn_rad), ts = std::sin(turn_rad);
-  auto to_input = [&](Point p) {
-    if (turn == 0) return p;
-    const double dx = p.x - 0.5 * image.width, dy = p.y - 0.5 * image.height;
-    const double x = 0.5 * input.width + dx * tc - dy * ts;
-    const double y = 0.5 * input.height + dx * ts + dy * tc;
-    return Point{static_cast<float>(std::clamp(x, 0.0, static_cast<double>(input.width))),
-                 static_cast<float>(std::clamp(y, 0.0, static_cast<double>(input.height)))};
-  };
-  auto quad_to_input = [&](const Quad& q) {
-    return Quad{to_input(q[0]), to_input(q[1]), to_input(q[2]), to_input(q[3])};
-  };
+  const double turn_rad = work.turn * 3.14159265358979323846 / 180.0;
+  work.cos_turn = std::cos(turn_rad);
+  work.sin_turn = std::sin(turn_rad);
+  return work;
+}
 
-  // 1. Where the lines are.
-  std::vector<std::unique_ptr<LineWork>> work;
-  if (o.detect) {
-    const double full =
-        std::min(1.0, static_cast<double>(o.det_max_side) / std::max(image.width, image.height));
-    std::vector<TextBox> boxes;
-    bool found = false;
-    // Line-like images (a short side of at most kCoarseShortSide at full detector scale) are
-    // tried at half that scale first. The coarse boxes stand when every one is still tall
-    // there and nothing was dropped as too thin or faint (which smaller text would be);
-    // otherwise the full-scale pass runs. A 1000x300 line costs a quarter of the detector.
-    const double coarse = 0.5 * full;
-    const bool line_like = std::min(image.width, image.height) * full <= kCoarseShortSide &&
-                           std::max(image.width, image.height) * coarse >= 64;
-    // The detector reads only the part of a plain background that holds ink, at the scale
-    // the whole image would have: the same pixels of text without the empty margins (a
-    // 1000x300 line with one line of text: a third of the image).
-    const auto t_ink = Clock::now();
-    const PixelRect area = detection_area(image, line_like ? coarse : full);
-    const ImageView det_image = sub_image(image, area);
-    t.preprocess += ms_between(t_ink, Clock::now());
-    if (line_like) {
-      DbStats stats;
-      boxes = detect_pass(det_image, order, coarse, o.db, t, &stats);
-      found = !boxes.empty() && stats.dropped == 0;
-      for (const TextBox& b : boxes) {
-        const double side = std::min(edge(b.quad[0], b.quad[1]), edge(b.quad[1], b.quad[2]));
-        found = found && side * coarse >= kCoarseMinText;
-      }
-    }
-    if (!found) boxes = detect_pass(det_image, order, full, o.db, t, nullptr);
-    for (TextBox& b : boxes) {
-      for (Point& p : b.quad) {
-        p.x += static_cast<float>(area.x0);
-        p.y += static_cast<float>(area.y0);
-      }
-    }
-    const auto t0 = Clock::now();
-    for (const TextBox& b : boxes) {
-      auto w = std::make_unique<LineWork>();
-      w->quad = usable(b.quad) ? b.quad : bounding_quad(b.quad);
-      if (!usable(w->quad)) continue;
-      w->det_score = b.score;
-      work.push_back(std::move(w));
-    }
-    t.postprocess += ms_between(t0, Clock::now());
-  } else {
+Pipeline::LineWorks Pipeline::locate_lines(const ImageView& image, ColorOrder order,
+                                           const RunOptions& o, StageTimings& t) const {
+  LineWorks lines;
+  if (!o.detect) {
     auto w = std::make_unique<LineWork>();
     const auto fw = static_cast<float>(image.width), fh = static_cast<float>(image.height);
     w->quad = {Point{0, 0}, Point{fw, 0}, Point{fw, fh}, Point{0, fh}};
     w->det_score = 1;
-    work.push_back(std::move(w));
+    lines.push_back(std::move(w));
+    return lines;
   }
-
-  // 2. Crop and rectify every line to the recogniser's height.
-  {
-    const auto t0 = Clock::now();
-    auto crop_one = [&](LineWork& w) {
-      if (o.detect && rectified_width(w.quad, line_height) * kVerticalRatio <= line_height) {
-        w.quad = {w.quad[1], w.quad[2], w.quad[3], w.quad[0]};  // vertical: a quarter turn
-      }
-      const int width = rectified_width(w.quad, line_height, kMaxRecWidth);
-      const double across = 0.5 * (edge(w.quad[0], w.quad[3]) + edge(w.quad[1], w.quad[2]));
-      w.crop = Image(width, line_height, image.channels);
-      if (across > 1.5 * line_height) {
-        // Shrinking by more than 1.5x: bilinear sampling would skip pixels (aliasing), so the
-        // line is cropped near its own resolution and then area-averaged down.
-        const int h1 = std::min(static_cast<int>(std::lround(across)), 4 * line_height);
-        const int w1 = std::max(1, static_cast<int>(std::lround(
-                                       static_cast<double>(width) * h1 / line_height)));
-        Image big(w1, h1, image.channels);
-        crop_quad_u8(image, w.quad, big.mutable_view());
-        resize_u8(big.view(), w.crop.mutable_view(), ResizeMode::kArea);
-      } else {
-        crop_quad_u8(image, w.quad, w.crop.mutable_view());
-      }
-    };
-    pool_->parallel_for(0, static_cast<std::int64_t>(work.size()), 2,
-                        [&](std::int64_t lo, std::int64_t hi) {
-                          for (std::int64_t i = lo; i < hi; ++i) crop_one(*work[static_cast<std::size_t>(i)]);
-                        });
-    t.crop += ms_between(t0, Clock::now());
+  const double full =
+      std::min(1.0, static_cast<double>(o.det_max_side) / std::max(image.width, image.height));
+  std::vector<TextBox> boxes;
+  bool found = false;
+  // Line-like images (a short side of at most kCoarseShortSide at full detector scale) are
+  // tried at half that scale first. The coarse boxes stand when every one is still tall
+  // there and nothing was dropped as too thin or faint (which smaller text would be);
+  // otherwise the full-scale pass runs. A 1000x300 line costs a quarter of the detector.
+  const double coarse = 0.5 * full;
+  const bool line_like = std::min(image.width, image.height) * full <= kCoarseShortSide &&
+                         std::max(image.width, image.height) * coarse >= 64;
+  // The detector reads only the part of a plain background that holds ink, at the scale
+  // the whole image would have: the same pixels of text without the empty margins (a
+  // 1000x300 line with one line of text: a third of the image).
+  const auto t_ink = Clock::now();
+  const PixelRect area = detection_area(image, line_like ? coarse : full);
+  const ImageView det_image = sub_image(image, area);
+  t.preprocess += ms_between(t_ink, Clock::now());
+  if (line_like) {
+    DbStats stats;
+    boxes = detect_pass(det_image, order, coarse, o.db, t, &stats);
+    found = !boxes.empty() && stats.dropped == 0;
+    for (const TextBox& b : boxes) {
+      const double side = std::min(edge(b.quad[0], b.quad[1]), edge(b.quad[1], b.quad[2]));
+      found = found && side * coarse >= kCoarseMinText;
+    }
   }
+  if (!found) boxes = detect_pass(det_image, order, full, o.db, t, nullptr);
+  for (TextBox& b : boxes) {
+    for (Point& p : b.quad) {
+      p.x += static_cast<float>(area.x0);
+      p.y += static_cast<float>(area.y0);
+    }
+  }
+  const auto t0 = Clock::now();
+  for (const TextBox& b : boxes) {
+    auto w = std::make_unique<LineWork>();
+    w->quad = usable(b.quad) ? b.quad : bounding_quad(b.quad);
+    if (!usable(w->quad)) continue;
+    w->det_score = b.score;
+    lines.push_back(std::move(w));
+  }
+  t.postprocess += ms_between(t0, Clock::now());
+  return lines;
+}
 
-  // 3. Recognition, then the optional second looks.
+void Pipeline::crop_lines(const ImageView& image, const RunOptions& o, const LineWorks& lines,
+                          StageTimings& t) const {
+  const auto t0 = Clock::now();
+  const int line_height = rec_->height;
+  auto crop_one = [&](LineWork& w) {
+    if (o.detect && rectified_width(w.quad, line_height) * kVerticalRatio <= line_height) {
+      w.quad = {w.quad[1], w.quad[2], w.quad[3], w.quad[0]};  // vertical: a quarter turn
+    }
+    const int width = rectified_width(w.quad, line_height, kMaxRecWidth);
+    const double across = 0.5 * (edge(w.quad[0], w.quad[3]) + edge(w.quad[1], w.quad[2]));
+    w.crop = Image(width, line_height, image.channels);
+    if (across > 1.5 * line_height) {
+      // Shrinking by more than 1.5x: bilinear sampling would skip pixels (aliasing), so the
+      // line is cropped near its own resolution and then area-averaged down.
+      const int h1 = std::min(static_cast<int>(std::lround(across)), 4 * line_height);
+      const int w1 =
+          std::max(1, static_cast<int>(std::lround(static_cast<double>(width) * h1 / line_height)));
+      Image big(w1, h1, image.channels);
+      crop_quad_u8(image, w.quad, big.mutable_view());
+      resize_u8(big.view(), w.crop.mutable_view(), ResizeMode::kArea);
+    } else {
+      crop_quad_u8(image, w.quad, w.crop.mutable_view());
+    }
+  };
+  pool_->parallel_for(0, static_cast<std::int64_t>(lines.size()), 2,
+                      [&](std::int64_t lo, std::int64_t hi) {
+                        for (std::int64_t i = lo; i < hi; ++i) {
+                          crop_one(*lines[static_cast<std::size_t>(i)]);
+                        }
+                      });
+  t.crop += ms_between(t0, Clock::now());
+}
+
+void Pipeline::recognize_lines(const LineWorks& lines, ColorOrder order, const RunOptions& o,
+                               const CtcConstraint* constraint, StageTimings& t) const {
+  const Recognizer& rec = *rec_;
   std::vector<LineWork*> all;
-  for (auto& w : work) all.push_back(w.get());
-  recognize(rec, all, order, false, o.rec_batch, o.top_k, constraint.get(), t);
+  for (const auto& w : lines) all.push_back(w.get());
+  recognize(rec, all, order, false, o.rec_batch, o.top_k, constraint, t);
   for (LineWork* w : all) {
     w->read = std::move(w->candidate);
     w->by = &rec;
   }
-  if (o.classify != ClassifyMode::kOff) {
-    std::vector<LineWork*> check;
-    for (LineWork* w : all) {
-      if (o.classify == ClassifyMode::kOn || w->read.confidence < kAutoClassifyBelow) {
-        check.push_back(w);
-      }
-    }
-    classify(check, order, t);
-    std::vector<LineWork*> flipped;
-    for (LineWork* w : check) {
-      if (w->p180 > kClassifyThreshold) flipped.push_back(w);
-    }
-    // Pages are upside down as a whole: when most lines are, the doubtful rest are tried
-    // turned too (the small classifier misses some).
-    if (2 * flipped.size() > check.size()) {
-      for (LineWork* w : check) {
-        if (w->p180 <= kClassifyThreshold && w->read.confidence < kAutoClassifyBelow) {
-          flipped.push_back(w);
-        }
-      }
-    }
-    const auto t0 = Clock::now();
-    for (LineWork* w : flipped) w->crop180 = rotated_180(w->crop.view());
-    StageTimings again;
-    recognize(rec, flipped, order, true, o.rec_batch, o.top_k, constraint.get(), again);
-    // Upside down only when the turned line reads better: upright text stays upright.
-    for (LineWork* w : flipped) {
-      if (w->candidate.confidence > w->read.confidence) {
-        w->read = std::move(w->candidate);
-        w->rotated = true;
-        w->quad = {w->quad[2], w->quad[3], w->quad[0], w->quad[1]};
-      }
-    }
-    t.classify += ms_between(t0, Clock::now());
-  }
-  if (fallback_) {
-    const float threshold = o.fallback_threshold.value_or(kDefaultFallbackThreshold);
-    std::vector<LineWork*> reread[2];
-    // A confident mean can hide one doubtful character (an accent read as its neighbour):
-    // any character below 5/6 of the threshold sends the line too.
-    const float char_threshold = threshold * kFallbackCharShare;
-    const int space = rec.dict.space_class();
-    for (LineWork* w : all) {
-      // A line that matches no reading of the pattern may match the fallback's.
-      bool doubtful = w->read.confidence < threshold || w->read.gap_doubt > kFallbackGapDoubt ||
-                      w->read.space_doubt > kFallbackSpaceDoubt ||
-                      w->read.pattern_matched == std::optional<bool>(false);
-      for (const CtcChar& c : w->read.chars) {
-        doubtful = doubtful || (c.cls != space && c.confidence < char_threshold);
-      }
-      if (doubtful || fallback_expresses_better(w->read.text(w->by->dict))) {
-        reread[w->rotated ? 1 : 0].push_back(w);
-      }
-    }
-    for (int r = 0; r < 2; ++r) {
-      if (r == 1) {
-        for (LineWork* w : reread[1]) {
-          if (w->crop180.empty()) w->crop180 = rotated_180(w->crop.view());
-        }
-      }
-      recognize(*fallback_, reread[r], order, r == 1, o.rec_batch, o.top_k,
-                fallback_constraint.get(), t);
-      for (LineWork* w : reread[r]) {
-        w->read = std::move(w->candidate);
-        w->by = fallback_.get();
-        w->fallback = true;
-      }
-    }
-  }
-
-  // 4. Results in reading order.
-  const auto t_layout = Clock::now();
-  std::vector<LineWork*> kept;
-  std::vector<Quad> quads;
+  if (o.classify == ClassifyMode::kOff) return;
+  std::vector<LineWork*> check;
   for (LineWork* w : all) {
+    if (o.classify == ClassifyMode::kOn || w->read.confidence < kAutoClassifyBelow) {
+      check.push_back(w);
+    }
+  }
+  classify(check, order, t);
+  std::vector<LineWork*> flipped;
+  for (LineWork* w : check) {
+    if (w->p180 > kClassifyThreshold) flipped.push_back(w);
+  }
+  // Pages are upside down as a whole: when most lines are, the doubtful rest are tried
+  // turned too (the small classifier misses some).
+  if (2 * flipped.size() > check.size()) {
+    for (LineWork* w : check) {
+      if (w->p180 <= kClassifyThreshold && w->read.confidence < kAutoClassifyBelow) {
+        flipped.push_back(w);
+      }
+    }
+  }
+  const auto t0 = Clock::now();
+  for (LineWork* w : flipped) w->crop180 = rotated_180(w->crop.view());
+  StageTimings again;
+  recognize(rec, flipped, order, true, o.rec_batch, o.top_k, constraint, again);
+  // Upside down only when the turned line reads better: upright text stays upright.
+  for (LineWork* w : flipped) {
+    if (w->candidate.confidence > w->read.confidence) {
+      w->read = std::move(w->candidate);
+      w->rotated = true;
+      w->quad = {w->quad[2], w->quad[3], w->quad[0], w->quad[1]};
+    }
+  }
+  t.classify += ms_between(t0, Clock::now());
+}
+
+void Pipeline::reread_lines(const LineWorks& lines, ColorOrder order, const RunOptions& o,
+                            const CtcConstraint* constraint, StageTimings& t) const {
+  if (!fallback_) return;
+  const float threshold = o.fallback_threshold.value_or(kDefaultFallbackThreshold);
+  std::vector<LineWork*> reread[2];
+  // A confident mean can hide one doubtful character (an accent read as its neighbour):
+  // any character below 5/6 of the threshold sends the line too.
+  const float char_threshold = threshold * kFallbackCharShare;
+  const int space = rec_->dict.space_class();
+  for (const auto& line : lines) {
+    LineWork* w = line.get();
+    // A line that matches no reading of the pattern may match the fallback's.
+    bool doubtful = w->read.confidence < threshold || w->read.gap_doubt > kFallbackGapDoubt ||
+                    w->read.space_doubt > kFallbackSpaceDoubt ||
+                    w->read.pattern_matched == std::optional<bool>(false);
+    for (const CtcChar& c : w->read.chars) {
+      doubtful = doubtful || (c.cls != space && c.confidence < char_threshold);
+    }
+    if (doubtful || fallback_expresses_better(w->read.text(w->by->dict))) {
+      reread[w->rotated ? 1 : 0].push_back(w);
+    }
+  }
+  for (int r = 0; r < 2; ++r) {
+    if (r == 1) {
+      for (LineWork* w : reread[1]) {
+        if (w->crop180.empty()) w->crop180 = rotated_180(w->crop.view());
+      }
+    }
+    recognize(*fallback_, reread[r], order, r == 1, o.rec_batch, o.top_k, constraint, t);
+    for (LineWork* w : reread[r]) {
+      w->read = std::move(w->candidate);
+      w->by = fallback_.get();
+      w->fallback = true;
+    }
+  }
+}
+
+void Pipeline::assemble_page(const LineWorks& lines, const WorkImage& work, const RunOptions& o,
+                             PageResult& page) const {
+  const auto t_layout = Clock::now();
+  std::vector<const LineWork*> kept;
+  std::vector<Quad> quads;
+  for (const auto& w : lines) {
     if (w->read.chars.empty() || w->read.confidence < o.min_confidence) continue;
-    kept.push_back(w);
+    kept.push_back(w.get());
     quads.push_back(w->quad);
   }
   const Layout layout = layout_lines(quads);
   if (!o.deskew) page.angle = layout.skew_degrees;
   for (const LayoutBlock& b : layout.blocks) {
     BlockResult block{b.x0, b.y0, b.x1, b.y1, b.lines};
-    if (turn != 0) {
-      const Quad q = quad_to_input(
+    if (work.turn != 0) {
+      const Quad q = work.to_input(
           {Point{b.x0, b.y0}, Point{b.x1, b.y0}, Point{b.x1, b.y1}, Point{b.x0, b.y1}});
       block.x0 = std::min({q[0].x, q[1].x, q[2].x, q[3].x});
       block.x1 = std::max({q[0].x, q[1].x, q[2].x, q[3].x});
@@ -827,59 +874,57 @@ PageResult Pipeline::run(const ImageView& input, ColorOrder order, const RunOpti
   page.lines.reserve(kept.size());
   for (std::size_t k = 0; k < layout.order.size(); ++k) {
     const LineWork& w = *kept[static_cast<std::size_t>(layout.order[k])];
-    const Dictionary& dict = w.by->dict;
-    LineResult line;
-    line.text = w.read.text(dict);
-    line.confidence = w.read.confidence;
-    line.quad = quad_to_input(w.quad);
-    line.det_score = w.det_score;
-    line.block = layout.block_of[k];
-    line.rotated_180 = w.rotated;
-    line.fallback = w.fallback;
-    line.pattern_matched = w.read.pattern_matched;
-    line.chars.reserve(w.read.chars.size());
-    for (const CtcChar& c : w.read.chars) {
-      CharResult cr;
-      cr.text = dict.symbol(c.cls);
-      cr.confidence = c.confidence;
-      cr.x0 = c.x0;
-      cr.x1 = c.x1;
-      for (const auto& [cls, p] : c.alternatives) cr.alternatives.emplace_back(dict.symbol(cls), p);
-      line.chars.push_back(std::move(cr));
-    }
-    // Words: runs of characters between spaces; their quads follow the line's edges.
-    const int space = dict.space_class();
-    const auto& chars = w.read.chars;
-    for (std::size_t i = 0; i < chars.size();) {
-      if (chars[i].cls == space) {
-        ++i;
-        continue;
-      }
-      std::size_t j = i;
-      WordResult word;
-      double conf = 0;
-      while (j < chars.size() && chars[j].cls != space) {
-        word.text += dict.symbol(chars[j].cls);
-        conf += chars[j].confidence;
-        ++j;
-      }
-      word.confidence = static_cast<float>(conf / static_cast<double>(j - i));
-      const double a = chars[i].x0, b = chars[j - 1].x1;
-      const Quad& q = w.quad;
-      word.quad = quad_to_input({lerp(q[0], q[1], a), lerp(q[0], q[1], b), lerp(q[3], q[2], b),
-                                 lerp(q[3], q[2], a)});
-      line.words.push_back(std::move(word));
-      i = j;
-    }
-    page.lines.push_back(std::move(line));
+    page.lines.push_back(line_result(w, work, layout.block_of[k]));
   }
-  t.layout += ms_between(t_layout, Clock::now());
-  page.det_model = o.detect ? det_name_ : "";
-  page.rec_model = base_name(rec_->path);
-  page.cls_model = o.classify != ClassifyMode::kOff ? cls_name_ : "";
-  page.fallback_model = fallback_ ? base_name(fallback_->path) : "";
-  t.total = ms_between(start, Clock::now());
-  return page;
+  page.timings.layout += ms_between(t_layout, Clock::now());
+}
+
+LineResult Pipeline::line_result(const LineWork& w, const WorkImage& work, int block) {
+  const Dictionary& dict = w.by->dict;
+  LineResult line;
+  line.text = w.read.text(dict);
+  line.confidence = w.read.confidence;
+  line.quad = work.to_input(w.quad);
+  line.det_score = w.det_score;
+  line.block = block;
+  line.rotated_180 = w.rotated;
+  line.fallback = w.fallback;
+  line.pattern_matched = w.read.pattern_matched;
+  line.chars.reserve(w.read.chars.size());
+  for (const CtcChar& c : w.read.chars) {
+    CharResult cr;
+    cr.text = dict.symbol(c.cls);
+    cr.confidence = c.confidence;
+    cr.x0 = c.x0;
+    cr.x1 = c.x1;
+    for (const auto& [cls, p] : c.alternatives) cr.alternatives.emplace_back(dict.symbol(cls), p);
+    line.chars.push_back(std::move(cr));
+  }
+  // Words: runs of characters between spaces; their quads follow the line's edges.
+  const int space = dict.space_class();
+  const auto& chars = w.read.chars;
+  for (std::size_t i = 0; i < chars.size();) {
+    if (chars[i].cls == space) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    WordResult word;
+    double conf = 0;
+    while (j < chars.size() && chars[j].cls != space) {
+      word.text += dict.symbol(chars[j].cls);
+      conf += chars[j].confidence;
+      ++j;
+    }
+    word.confidence = static_cast<float>(conf / static_cast<double>(j - i));
+    const double a = chars[i].x0, b = chars[j - 1].x1;
+    const Quad& q = w.quad;
+    word.quad = work.to_input(
+        {lerp(q[0], q[1], a), lerp(q[0], q[1], b), lerp(q[3], q[2], b), lerp(q[3], q[2], a)});
+    line.words.push_back(std::move(word));
+    i = j;
+  }
+  return line;
 }
 
 void Pipeline::warmup() const {

@@ -71,20 +71,20 @@ inline DbOptions pipeline_db_options() {
 
 /// Per-run options (A.1 of the team brief). `validate` checks them against a pipeline.
 struct RunOptions {
-  bool detect = true;       ///< false: the whole image is one text line
-  int det_max_side = 960;   ///< the detector input's long side is at most this (>= 32)
+  bool detect = true;      ///< false: the whole image is one text line
+  int det_max_side = 960;  ///< the detector input's long side is at most this (>= 32)
   /// det_thresh, box_thresh, unclip_ratio. The pipeline unclips by kPipelineUnclipRatio
   /// unless told otherwise.
   DbOptions db = pipeline_db_options();
   ClassifyMode classify = ClassifyMode::kOff;
-  bool deskew = false;      ///< estimate the page skew and read the page rotated upright
+  bool deskew = false;  ///< estimate the page skew and read the page rotated upright
   BinarizeMode binarize = BinarizeMode::kNone;  ///< read a black-and-white copy
-  int rec_batch = 8;        ///< most lines in one recognition batch
+  int rec_batch = 8;                            ///< most lines in one recognition batch
   /// Lines read below this confidence go to the fallback recogniser; unset: the default
   /// (kDefaultFallbackThreshold) when there is a fallback, none otherwise.
   std::optional<float> fallback_threshold;
-  int top_k = 0;              ///< alternatives per character (0: none)
-  float min_confidence = 0;   ///< lines read below this are dropped
+  int top_k = 0;             ///< alternatives per character (0: none)
+  float min_confidence = 0;  ///< lines read below this are dropped
   /// What readings may contain (character sets, a pattern, words); null: anything. Compiled
   /// against each recogniser's dictionary once per run.
   std::shared_ptr<const ReadingSpec> reading;
@@ -159,8 +159,8 @@ struct StageTimings {
 
 struct PageResult {
   int width = 0, height = 0;
-  double angle = 0;       ///< skew in degrees, CCW positive, measured from the line boxes
-  bool deskewed = false;  ///< coordinates are in input-image space either way
+  double angle = 0;               ///< skew in degrees, CCW positive, measured from the line boxes
+  bool deskewed = false;          ///< coordinates are in input-image space either way
   std::vector<LineResult> lines;  ///< reading order
   std::vector<BlockResult> blocks;
   StageTimings timings;
@@ -194,10 +194,48 @@ class Pipeline {
   bool has_classifier() const { return cls_ != nullptr; }
   bool has_fallback() const { return fallback_ != nullptr; }
 
-  struct Recognizer;
-  struct LineWork;
-
  private:
+  struct Recognizer;  ///< a recognition model, its dictionary and its line height
+  struct LineWork;    ///< one text line on its way through the stages
+  /// The image the stages after preprocessing read (the input, or a deskewed and/or binarized
+  /// copy) and its way back to the input's coordinates.
+  struct WorkImage;
+  /// A run's lines, in the order the detector found them.
+  using LineWorks = std::vector<std::unique_ptr<LineWork>>;
+
+  // The stages of `run`, in order. Each adds its time to the StageTimings fields named.
+
+  /// Preprocess: `input` -> the work image (deskewed and/or binarized as the options say);
+  /// sets page.angle and page.deskewed when deskewing. Time: preprocess.
+  WorkImage preprocess(const ImageView& input, ColorOrder order, const RunOptions& options,
+                       PageResult& page) const;
+  /// Locate lines: the work image -> its text lines as quads in work-image coordinates (the
+  /// detector on the inked area, coarse pass first for line-like images; the whole image
+  /// without detection). Time: preprocess, detect, postprocess.
+  LineWorks locate_lines(const ImageView& image, ColorOrder order, const RunOptions& options,
+                         StageTimings& t) const;
+  /// Crop: each line's quad -> its crop, rectified to the recogniser's height (tall lines
+  /// turned a quarter first). Time: crop.
+  void crop_lines(const ImageView& image, const RunOptions& options, const LineWorks& lines,
+                  StageTimings& t) const;
+  /// Recognise: crops -> each line's reading by the primary recogniser; with classify, lines
+  /// found upside down are read turned as well and the more confident reading kept.
+  /// Time: crop, recognize, decode; classify for the classifier and the turned readings.
+  void recognize_lines(const LineWorks& lines, ColorOrder order, const RunOptions& options,
+                       const CtcConstraint* constraint, StageTimings& t) const;
+  /// Re-read: readings the fallback gate doubts -> replaced by the fallback recogniser's
+  /// (nothing without a fallback). Time: crop, recognize, decode.
+  void reread_lines(const LineWorks& lines, ColorOrder order, const RunOptions& options,
+                    const CtcConstraint* constraint, StageTimings& t) const;
+  /// Layout: readings -> page.lines (kept lines in reading order, with characters and words),
+  /// page.blocks and, without deskew, page.angle, in input coordinates. Time: layout.
+  void assemble_page(const LineWorks& lines, const WorkImage& work, const RunOptions& options,
+                     PageResult& page) const;
+
+  // Helpers of the stages.
+
+  /// One read line as a result in input coordinates, in layout block `block`.
+  static LineResult line_result(const LineWork& line, const WorkImage& work, int block);
   void recognize(const Recognizer& rec, const std::vector<LineWork*>& lines, ColorOrder order,
                  bool rotated, int batch, int top_k, const CtcConstraint* constraint,
                  StageTimings& t) const;
