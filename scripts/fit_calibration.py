@@ -30,14 +30,16 @@ What counts as a line and as "exactly right":
   normalises spacing around punctuation);
 - words: the words of a paired line whose word count equals the ground truth's, in pairs.
 
-Modes: ``small`` (the default engine), ``fast`` (``fast=True``: the tiny recogniser, doubtful
-lines re-read by the small one) and ``tiny`` (``pack="ppocrv6-tiny"`` alone).
+Modes (``--modes``, default ``small fast``): ``small`` (the default engine), ``fast``
+(``fast=True``: the tiny recogniser, doubtful lines re-read by the small one) and ``tiny``
+(``pack="ppocrv6-tiny"`` alone, whose lines otherwise take the fast mode's tiny maps).
 
 ``--jobs N`` reads with N processes of one thread each (one per mode and set); on the shared
-2-core machine ``--jobs 2`` reads everything in about 15 minutes (see the README of
-benchmarks). ``--readings FILE`` keeps the readings and reuses those already there (fitting
-alone takes seconds). ``--write`` writes the maps into the package; without it the script
-only reports.
+2-core machine ``--jobs 2`` read everything in 1163 s at load 9-14 (the machine shared with
+other builds), and fitting and checking took 17 s. ``--all-pages`` reads every page of
+SROIE and EHRI too (about twice the time). ``--readings FILE`` keeps the readings and
+reuses those already there (fitting alone takes seconds). ``--write`` writes the maps into
+the package; without it the script only reports.
 """
 
 from __future__ import annotations
@@ -237,21 +239,27 @@ def collect(
     weight = {"ehri-typewritten": 5, "sroie": 4, "fondue-en": 3, "tesseract": 1, "uw3-lines": 1}
     todo.sort(key=lambda t: -weight.get(t[1], 1) * (2 if t[0] == "small" else 1))
     start = time.perf_counter()
-    with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
+
+    def keep(mode: str, dataset: str, got: list[dict[str, Any]]) -> None:
+        elapsed = time.perf_counter() - start
+        print(f"read {mode} {dataset}: {len(got)} records ({elapsed:.0f} s)", file=sys.stderr)
+        records.extend(got)
+        if readings:
+            with readings.open("a") as f:
+                for r in got:
+                    f.write(json.dumps(r) + "\n")
+
+    if jobs <= 1:
+        for mode, s in todo:
+            keep(mode, s, read_set(mode, data / s, all_pages=all_pages))
+        return records
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = {
             pool.submit(read_set, mode, data / s, all_pages=all_pages): (mode, s)
             for mode, s in todo
         }
         for future in as_completed(futures):
-            mode, s = futures[future]
-            got = future.result()
-            elapsed = time.perf_counter() - start
-            print(f"read {mode} {s}: {len(got)} records ({elapsed:.0f} s)", file=sys.stderr)
-            records += got
-            if readings:
-                with readings.open("a") as f:
-                    for r in got:
-                        f.write(json.dumps(r) + "\n")
+            keep(*futures[future], future.result())
     return records
 
 

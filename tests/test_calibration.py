@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from dataclasses import replace
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from ocrai import OcrAI, testing
 from ocrai import packs as packs_module
@@ -31,6 +34,7 @@ from ocrai.calibration import (
 )
 from ocrai.results import Block, Char, Line, Models, Page, Word
 
+ROOT = Path(__file__).resolve().parent.parent
 QUAD = ((0.0, 0.0), (10.0, 0.0), (10.0, 5.0), (0.0, 5.0))
 
 
@@ -272,3 +276,50 @@ def test_logistic_maps(rng: np.random.Generator) -> None:
     bad = {"format": FORMAT, "models": {"r.onnx": {"page": {"line": {"kind": "spline"}}}}}
     with pytest.raises(ValueError, match="unknown kind of confidence map 'spline'"):
         CalibrationMaps.from_dict(bad)
+
+
+def test_fit_calibration_script_reads_sets_and_prints_the_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The refit command on a small rendered stand-in for ../shared/data: a page set with
+    line boxes and a line set; every line read right, the table printed per set."""
+    spec = importlib.util.spec_from_file_location(
+        "fit_calibration", ROOT / "scripts" / "fit_calibration.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+
+    pages = tmp_path / "fondue-en"
+    pages.mkdir()
+    rendered = testing.render_page(testing.SAMPLE_TEXT["en"])
+    Image.fromarray(rendered.image).save(pages / "p.png")
+    boxes = [
+        {"box": list(b), "text": t} for b, t in zip(rendered.boxes, rendered.lines, strict=True)
+    ]
+    row = {"image": "p.png", "text": rendered.text, "level": "page", "line_boxes": boxes}
+    (pages / "manifest.jsonl").write_text(json.dumps(row) + "\n")
+    lines = tmp_path / "uw3-lines"
+    lines.mkdir()
+    rows = []
+    for k, text in enumerate(("Calibrated lines", "read whole")):
+        Image.fromarray(testing.render_line(text)).save(lines / f"{k}.png")
+        rows.append(json.dumps({"image": f"{k}.png", "text": text, "level": "line"}))
+    (lines / "manifest.jsonl").write_text("\n".join(rows) + "\n")
+
+    cache = tmp_path / "readings.jsonl"
+    assert (
+        script.main([str(tmp_path), "--jobs", "1", "--modes", "small", "--readings", str(cache)])
+        == 0
+    )
+    records = [json.loads(x) for x in cache.read_text().splitlines()]
+    page_lines = [r for r in records if r["set"] == "fondue-en" and r["level"] == "line"]
+    assert len([r for r in page_lines if not r.get("crop")]) == len(rendered.lines)
+    assert any(r.get("crop") and r["context"] == "line" for r in page_lines)  # cut out, whole
+    assert all(r["correct"] for r in page_lines)
+    assert {r["context"] for r in records if r["set"] == "uw3-lines"} == {"line"}
+    out = capsys.readouterr().out
+    assert f"| small | fondue-en | {len(rendered.lines)} |" in out
+    assert "| small | uw3-lines | 2 |" in out
+    assert "worst leave-one-set-out line ECE" in out
