@@ -1,36 +1,45 @@
-"""Refits the confidence calibration shipped in python/ocrai/calibration.json.
+"""Refits the confidence calibration shipped in python/ocrai/calibration.json, in one command.
 
-Reads the development sets (folders laid out like ``../shared/data``: a ``manifest.jsonl``
-each), records for every line (and word) the recogniser's raw confidence and whether it
-was read exactly right, fits one isotonic map per recogniser on the fitting half, and
-prints the expected calibration error (ECE, 10 bins) of line confidence on every set
-before (the mean character confidence, what ``confidence`` was, and the product of the
-character confidences that the maps read) and after, on the held-out part and on all of
-it, as a Markdown table.
+    python scripts/fit_calibration.py /work/shared/data [--jobs 2] [--write]
+        [--readings cache.jsonl] [--modes small fast tiny]
+
+It reads every development set (folders laid out like ``../shared/data``, a
+``manifest.jsonl`` each) with each engine mode, records for every line (and word) the
+recogniser's character confidences, the context known at read time (which recogniser, whether
+the line was detected on a page or is the whole image, whether fast mode re-read it) and whether
+it was read exactly right, fits the maps (`ocrai.calibration.fit_maps`) and prints the
+expected calibration error (ECE, 10 bins) of line confidence on every set, before and after
+calibration, as Markdown tables:
+
+- ``in-sample``: the shipped maps (fitted on every set) on each set;
+- ``leave-one-set-out``: maps fitted on the other sets only, on the set left out: how the maps
+  do on pages they never saw, which is what a user's pages are.
 
 What counts as a line and as "exactly right":
 
-- page sets with line geometry (SROIE ``lines`` quads, EHRI and FoNDUE ``line_boxes``):
-  the page is read whole, as users read it; each read line is paired with the
-  ground-truth line whose box overlaps it most (intersection over union >= 0.5, one to
-  one); unpaired lines are left out (they are detection errors, not readings);
-- line sets (UW3): each image read as one line (``detect=False``);
+- pages (every page set): the page is read whole, as users read it (``detect=True``); each
+  read line is paired with a ground-truth line: by box overlap where the set has line boxes
+  (SROIE quads, EHRI and FoNDUE ``line_boxes``; intersection over union >= 0.5, one to one),
+  by text where it has none (the tesseract pages: the closest ground-truth line, CER < 0.5,
+  one to one); unpaired lines are left out (detection errors, not readings);
+- whole-image lines (``detect=False``): the UW3 line images, and lines cut out of the page
+  sets' boxes (a share of them, `CROPS`), so that maps of whole-image lines are fitted and
+  checked on more than one set;
 - exact: equal after collapsing whitespace; SROIE case-insensitively (its ground truth is
   upper case where receipts are not always), EHRI ignoring whitespace (its ground truth
   normalises spacing around punctuation);
 - words: the words of a paired line whose word count equals the ground truth's, in pairs.
 
-Fitting half: SROIE and EHRI pages with an even index in their manifests. Held out: their
-odd pages, all of FoNDUE and UW3 (sets the map never saw).
+Modes (``--modes``, default ``small fast``): ``small`` (the default engine), ``fast``
+(``fast=True``: the tiny recogniser, doubtful lines re-read by the small one) and ``tiny``
+(``pack="ppocrv6-tiny"`` alone, whose lines otherwise take the fast mode's tiny maps).
 
-Usage::
-
-    python scripts/fit_calibration.py /work/shared/data [--readings cache.jsonl]
-        [--write] [--packs small tiny]
-
-``--readings`` keeps the readings in a file and reuses it when it exists (reading the
-sets takes minutes; fitting takes a second). ``--write`` writes the maps into the
-package; without it the script only reports.
+``--jobs N`` reads with N processes of one thread each (one per mode and set); on the shared
+2-core machine ``--jobs 2`` read everything in 1163 s at load 9-14 (the machine shared with
+other builds), and fitting and checking took 17 s. ``--all-pages`` reads every page of
+SROIE and EHRI too (about twice the time). ``--readings FILE`` keeps the readings and
+reuses those already there (fitting alone takes seconds). ``--write`` writes the maps into
+the package; without it the script only reports.
 """
 
 from __future__ import annotations
@@ -39,26 +48,29 @@ import argparse
 import json
 import re
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
-from ocrai import OcrAI
-from ocrai.calibration import (
-    FORMAT,
-    ConfidenceMap,
-    expected_calibration_error,
-    fit_isotonic,
-    length_adjusted,
-    line_score,
-    word_scores,
-)
+from ocrai import OcrAI, testing
+from ocrai import calibration as cal
+from ocrai.calibration import expected_calibration_error, line_context, word_char_confidences
 
-SETS = ("sroie", "ehri-typewritten", "fondue-en", "uw3-lines")
-FIT_SETS = ("sroie", "ehri-typewritten")
-PACK_REC = {"small": "ppocrv6-small-rec.onnx", "tiny": "ppocrv6-tiny-rec.onnx"}
+SETS = ("uw3-lines", "sroie", "tesseract", "ehri-typewritten", "fondue-en")
+MODES = {
+    "small": {},
+    "fast": {"fast": True},
+    "tiny": {"pack": "ppocrv6-tiny"},
+}
+#: Lines cut out of each page set and read whole (``detect=False``): every k-th box.
+CROPS = {"sroie": 16, "ehri-typewritten": 6, "fondue-en": 4}
+#: Pages read of the large sets: every k-th (``--all-pages`` reads every page).
+PAGE_STEP = {"sroie": 2, "ehri-typewritten": 2}
 OUT = Path(__file__).resolve().parent.parent / "python" / "ocrai" / "calibration.json"
 _SPACE = re.compile(r"\s+")
 
@@ -76,7 +88,7 @@ def _box(points: Any) -> tuple[float, float, float, float]:
     return min(xs), min(ys), max(xs), max(ys)
 
 
-def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+def _iou(a: Sequence[float], b: Sequence[float]) -> float:
     w = min(a[2], b[2]) - max(a[0], b[0])
     h = min(a[3], b[3]) - max(a[1], b[1])
     if w <= 0 or h <= 0:
@@ -86,178 +98,263 @@ def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def _truth_lines(row: dict[str, Any]) -> list[tuple[tuple[float, ...], str]]:
+def _truth_lines(row: dict[str, Any]) -> list[tuple[tuple[float, ...] | None, str]]:
     if "lines" in row:
         return [(_box(line["quad"]), line["text"]) for line in row["lines"]]
-    return [(tuple(line["box"]), line["text"]) for line in row.get("line_boxes", [])]
+    if "line_boxes" in row:
+        return [(tuple(line["box"]), line["text"]) for line in row["line_boxes"]]
+    return [(None, t) for t in row["text"].split("\n") if t.strip()]
 
 
-def _raw(obj: Any) -> float:
-    return float(obj.raw_confidence if obj.raw_confidence is not None else obj.confidence)
+def _records(
+    page: Any, line: Any, want: str, base: dict[str, Any], *, detected: bool, fast: bool
+) -> Iterator[dict[str, Any]]:
+    """The line's record and its words' (where the word counts agree)."""
+    dataset = base["set"]
+    context = line_context(line, page.models, detected=detected, fast=fast)
+    chars = [round(c.confidence, 6) for c in line.chars]
+    ok = normalize(line.text, dataset) == normalize(want, dataset)
+    yield {
+        **base,
+        "level": "line",
+        **context,
+        "n": len(line.text),
+        "chars": chars,
+        "correct": ok,
+        "confidence": line.confidence,  # as the engine gave it, with the maps it shipped
+    }
+    want_words = want.split()
+    if len(want_words) == len(line.words):
+        for word, w, wchars in zip(
+            line.words, want_words, word_char_confidences(line), strict=True
+        ):
+            ok_w = normalize(word.text, dataset) == normalize(w, dataset)
+            yield {
+                **base,
+                "level": "word",
+                **context,
+                "n": len(word.text),
+                "chars": [round(c, 6) for c in wchars],
+                "correct": ok_w,
+            }
 
 
-def _features(line: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Raw confidences of a line and of its words: the mean character confidence (``raw``,
-    what `Line.raw_confidence` holds), the product of the characters' confidences
-    (``product``, what the maps read, see `ocrai.calibration.line_score`) and the length."""
-    line_f = {"raw": _raw(line), "product": line_score(line), "n": len(line.text)}
-    words = [
-        {"raw": _raw(w), "product": score, "n": len(w.text)}
-        for w, score in zip(line.words, word_scores(line), strict=True)
-    ]
-    return line_f, words
+def _pairs(page: Any, truth: list[tuple[tuple[float, ...] | None, str]]) -> Any:
+    """(read line index, truth index) pairs, one to one, best first."""
+    if truth and truth[0][0] is not None:
+        scored = [
+            (_iou(line.bbox, box), i, j)
+            for i, line in enumerate(page.lines)
+            for j, (box, _) in enumerate(truth)
+        ]
+        floor = 0.5
+    else:
+        scored = [
+            (1.0 - testing.cer(line.text, text), i, j)
+            for i, line in enumerate(page.lines)
+            for j, (_, text) in enumerate(truth)
+            if line.text.strip()
+        ]
+        floor = 0.5
+    used_read: set[int] = set()
+    used_truth: set[int] = set()
+    for value, i, j in sorted(scored, reverse=True):
+        if value < floor:
+            break
+        if i in used_read or j in used_truth:
+            continue
+        used_read.add(i)
+        used_truth.add(j)
+        yield i, j
 
 
-def read_set(ai: OcrAI, folder: Path, pack: str) -> Iterator[dict[str, Any]]:
-    """One record per paired line and word: set, pack, page index, level, raw, correct."""
+def read_set(
+    mode: str,
+    folder: Path,
+    threads: int = 1,
+    *,
+    max_pages: int | None = None,
+    crops: bool = True,
+    all_pages: bool = False,
+) -> list[dict[str, Any]]:
+    """The records of one set read in one mode (run in a worker process): every
+    `PAGE_STEP`-th page (every page with `all_pages`) of the first `max_pages` images where
+    given, and no cut-out lines without `crops`."""
     dataset = folder.name
     rows = [json.loads(x) for x in (folder / "manifest.jsonl").read_text().splitlines() if x]
-    for index, row in enumerate(rows):
-        base = {"set": dataset, "pack": pack, "page": index}
-        if row.get("level") == "line":
-            page = ai.recognize(folder / row["image"], detect=False, orientation="off")
-            text = "".join(line.text for line in page.lines)
-            feats = _features(page.lines[0])[0] if page.lines else {"raw": 0.0, "product": 0.0}
-            ok = normalize(text, dataset) == normalize(row["text"], dataset)
-            yield {**base, "level": "line", **feats, "correct": ok}
-            continue
-        truth = _truth_lines(row)
-        if not truth:
-            continue
-        page = ai.recognize(folder / row["image"], orientation="off")
-        pairs = sorted(
-            (
-                (_iou(line.bbox, box), i, j)
-                for i, line in enumerate(page.lines)
-                for j, (box, _) in enumerate(truth)
-            ),
-            reverse=True,
-        )
-        used_read: set[int] = set()
-        used_truth: set[int] = set()
-        for iou, i, j in pairs:
-            if iou < 0.5:
-                break
-            if i in used_read or j in used_truth:
+    rows = rows[:max_pages]
+    step = 1 if all_pages else PAGE_STEP.get(dataset, 1)
+    fast = bool(MODES[mode].get("fast"))
+    out: list[dict[str, Any]] = []
+    with OcrAI(threads=threads, orientation="off", **MODES[mode]) as ai:  # type: ignore[arg-type]
+        for index, row in enumerate(rows):
+            if index % step:
                 continue
-            used_read.add(i)
-            used_truth.add(j)
-            line, want = page.lines[i], truth[j][1]
-            ok = normalize(line.text, dataset) == normalize(want, dataset)
-            line_f, word_f = _features(line)
-            yield {**base, "level": "line", **line_f, "correct": ok}
-            want_words = want.split()
-            if len(want_words) == len(line.words):
-                for word, w, feats in zip(line.words, want_words, word_f, strict=True):
-                    ok_w = normalize(word.text, dataset) == normalize(w, dataset)
-                    yield {**base, "level": "word", **feats, "correct": ok_w}
+            base = {"set": dataset, "mode": mode, "page": index}
+            if row.get("level") == "line":
+                page = ai.recognize(folder / row["image"], detect=False)
+                if page.lines:
+                    out += _records(
+                        page, page.lines[0], row["text"], base, detected=False, fast=fast
+                    )
+                continue
+            truth = _truth_lines(row)
+            page = ai.recognize(folder / row["image"])
+            for i, j in _pairs(page, truth):
+                out += _records(page, page.lines[i], truth[j][1], base, detected=True, fast=fast)
+            every = CROPS.get(dataset)
+            if every is None or not crops:
+                continue
+            with Image.open(folder / row["image"]) as im:
+                image = im.convert("RGB")
+            for k, (box, text) in enumerate(truth):
+                if box is None or (index * 7 + k) % every:
+                    continue
+                x0, y0, x1, y1 = box
+                pad = 0.15 * (y1 - y0)
+                crop = image.crop((max(0, x0 - pad), max(0, y0 - pad), x1 + pad, y1 + pad))
+                if crop.width < 4 or crop.height < 4:
+                    continue
+                read = ai.recognize(np.asarray(crop), detect=False)
+                if read.lines:
+                    crop_base = {**base, "crop": True}
+                    out += _records(read, read.lines[0], text, crop_base, detected=False, fast=fast)
+    return out
 
 
-def is_fit(record: dict[str, Any]) -> bool:
-    return record["set"] in FIT_SETS and record["page"] % 2 == 0
+def collect(
+    data: Path, modes: Sequence[str], jobs: int, readings: Path | None, *, all_pages: bool = False
+) -> list[dict[str, Any]]:
+    records: list[dict[str, Any]] = []
+    if readings and readings.exists():
+        records = [json.loads(x) for x in readings.read_text().splitlines() if x]
+    done = {(r["mode"], r["set"]) for r in records}
+    todo = [
+        (mode, s)
+        for mode in modes
+        for s in SETS
+        if (mode, s) not in done and (data / s / "manifest.jsonl").is_file()
+    ]
+    # Longest first, so that the workers finish together.
+    weight = {"ehri-typewritten": 5, "sroie": 4, "fondue-en": 3, "tesseract": 1, "uw3-lines": 1}
+    todo.sort(key=lambda t: -weight.get(t[1], 1) * (2 if t[0] == "small" else 1))
+    start = time.perf_counter()
+
+    def keep(mode: str, dataset: str, got: list[dict[str, Any]]) -> None:
+        elapsed = time.perf_counter() - start
+        print(f"read {mode} {dataset}: {len(got)} records ({elapsed:.0f} s)", file=sys.stderr)
+        records.extend(got)
+        if readings:
+            with readings.open("a") as f:
+                for r in got:
+                    f.write(json.dumps(r) + "\n")
+
+    if jobs <= 1:
+        for mode, s in todo:
+            keep(mode, s, read_set(mode, data / s, all_pages=all_pages))
+        return records
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {
+            pool.submit(read_set, mode, data / s, all_pages=all_pages): (mode, s)
+            for mode, s in todo
+        }
+        for future in as_completed(futures):
+            keep(*futures[future], future.result())
+    return records
 
 
-LENGTH_POWERS = (0.0, 0.25, 0.5)
+def _as_record(r: dict[str, Any]) -> cal.CalibrationRecord:
+    return cal.CalibrationRecord(
+        model=r["model"],
+        context=r["context"],
+        chars=tuple(r["chars"]),
+        length=int(r["n"]),
+        correct=bool(r["correct"]),
+        group=r["set"],
+        level=r["level"],
+    )
 
 
-def score(record: dict[str, Any], power: float) -> float:
-    return length_adjusted(record["product"], int(record.get("n", 1)), power)
+def _ece_rows(
+    records: list[dict[str, Any]], modes: Sequence[str]
+) -> tuple[list[str], float, cal.CalibrationMaps]:
+    """Rows of the line ECE table per mode and set, the worst leave-one-set-out ECE of the
+    sets' own lines, and the maps fitted on everything."""
+    maps = cal.fit_maps([_as_record(r) for r in records])
+    held_out = {
+        dataset: cal.fit_maps([_as_record(r) for r in records if r["set"] != dataset])
+        for dataset in SETS
+    }
+    rows = []
+    worst = 0.0
+    for mode in modes:
+        for dataset in SETS:
+            for cut in (False, True):
+                chosen = [
+                    r
+                    for r in records
+                    if r["mode"] == mode
+                    and r["set"] == dataset
+                    and r["level"] == "line"
+                    and bool(r.get("crop")) == cut
+                ]
+                if not chosen:
+                    continue
+                ok = np.array([r["correct"] for r in chosen], dtype=float)
+                mean = np.array([float(np.mean(r["chars"])) if r["chars"] else 0.0 for r in chosen])
+                lines = [_as_record(r) for r in chosen]
+                in_sample = maps.line_confidences(lines)
+                loso = expected_calibration_error(held_out[dataset].line_confidences(lines), ok)
+                if not cut:
+                    worst = max(worst, loso)
+                name = f"{dataset} (lines cut out, whole)" if cut else dataset
+                rows.append(
+                    f"| {mode} | {name} | {len(chosen)} | {ok.mean():.3f} "
+                    f"| {expected_calibration_error(mean, ok):.3f} "
+                    f"| {expected_calibration_error(in_sample, ok):.3f} | {loso:.3f} |"
+                )
+    return rows, worst, maps
 
 
-def fit_map(sample: list[dict[str, Any]]) -> ConfidenceMap:
-    """The isotonic map over the length power of LENGTH_POWERS that calibrates best in a
-    two-fold split of the fitting pages (pages 0, 4, 8, ... against 2, 6, 10, ..., the
-    ECE averaged over both directions and every set): chosen without the held-out part."""
-
-    def cv_error(power: float) -> float:
-        errors = []
-        for a, b in ((0, 2), (2, 0)):
-            fold_a = [r for r in sample if r["page"] % 4 == a]
-            fold_b = [r for r in sample if r["page"] % 4 == b]
-            m = fit_isotonic([score(r, power) for r in fold_a], [r["correct"] for r in fold_a])
-            for dataset in {r["set"] for r in fold_b}:
-                part = [r for r in fold_b if r["set"] == dataset]
-                values = m.apply([score(r, power) for r in part])
-                errors.append(expected_calibration_error(values, [r["correct"] for r in part]))
-        return float(np.mean(errors))
-
-    power = min(LENGTH_POWERS, key=cv_error)
-    m = fit_isotonic([score(r, power) for r in sample], [r["correct"] for r in sample])
-    return ConfidenceMap(m.xs, m.ys, power)
+def ece_table(records: list[dict[str, Any]], modes: Sequence[str]) -> tuple[str, dict[str, Any]]:
+    """The Markdown table of line ECE per mode and set, and the maps fitted on everything."""
+    rows, worst, maps = _ece_rows(records, modes)
+    head = [
+        (
+            "| mode | set | lines | read exactly | ECE before (mean conf.) "
+            "| ECE after, in-sample | ECE after, leave-one-set-out |"
+        ),
+        "|---|---|---|---|---|---|---|",
+    ]
+    text = "\n".join(head + rows)
+    return f"{text}\n\nworst leave-one-set-out line ECE of a set: {worst:.3f}", maps.to_dict()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", type=Path, help="folder holding the development sets")
     parser.add_argument("--readings", type=Path, help="cache of the readings (JSON lines)")
-    parser.add_argument("--packs", nargs="+", default=["small", "tiny"], choices=list(PACK_REC))
-    parser.add_argument("--threads", type=int, default=None)
+    parser.add_argument("--modes", nargs="+", default=["small", "fast"], choices=list(MODES))
+    parser.add_argument("--all-pages", action="store_true", help="read every page of every set")
+    parser.add_argument("--jobs", type=int, default=2, help="reading processes, 1 thread each")
     parser.add_argument("--write", action="store_true", help="write the maps into the package")
     args = parser.parse_args(argv)
 
-    records: list[dict[str, Any]] = []
-    if args.readings and args.readings.exists():
-        records = [json.loads(x) for x in args.readings.read_text().splitlines() if x]
-    done = {(r["pack"], r["set"]) for r in records}
-    for pack in args.packs:
-        todo = [s for s in SETS if (pack, s) not in done and (args.data / s).is_dir()]
-        if not todo:
-            continue
-        with OcrAI(threads=args.threads, pack=f"ppocrv6-{pack}") as ai:
-            for dataset in todo:
-                got = list(read_set(ai, args.data / dataset, pack))
-                print(f"read {pack} {dataset}: {len(got)} records", file=sys.stderr, flush=True)
-                records += got
-                if args.readings:
-                    with args.readings.open("a") as f:
-                        for r in got:
-                            f.write(json.dumps(r) + "\n")
-
-    maps: dict[str, dict[str, dict[str, Any]]] = {}
+    start = time.perf_counter()
+    records = collect(args.data, args.modes, args.jobs, args.readings, all_pages=args.all_pages)
+    read_s = time.perf_counter() - start
+    table, document = ece_table(records, args.modes)
+    print(table)
     print(
-        "| pack | set | part | lines | read exactly | ECE mean conf. | ECE product | ECE calibrated |"
+        f"reading {read_s:.0f} s, fitting and checking {time.perf_counter() - start - read_s:.0f} s",
+        file=sys.stderr,
     )
-    print("|---|---|---|---|---|---|---|---|")
-    for pack in args.packs:
-        fitted: dict[str, ConfidenceMap] = {}
-        for level in ("line", "word"):
-            sample = [r for r in records if r["pack"] == pack and r["level"] == level and is_fit(r)]
-            if sample:
-                fitted[level] = fit_map(sample)
-        if "line" not in fitted:
-            continue
-        maps[PACK_REC[pack]] = {level: m.to_dict() for level, m in fitted.items()}
-        for dataset in SETS:
-            lines = [
-                r
-                for r in records
-                if r["pack"] == pack and r["set"] == dataset and r["level"] == "line"
-            ]
-            held_out = [r for r in lines if not is_fit(r)]
-            parts = [("held-out", held_out)] if len(held_out) == len(lines) else []
-            if len(held_out) != len(lines):
-                parts = [("held-out", held_out), ("all", lines)]
-            for part, chosen in parts:
-                if not chosen:
-                    continue
-                mean = np.array([r["raw"] for r in chosen])
-                product = np.array([r["product"] for r in chosen])
-                ok = np.array([r["correct"] for r in chosen], dtype=float)
-                line_map = fitted["line"]
-                calibrated = line_map.apply([score(r, line_map.length_power) for r in chosen])
-                print(
-                    f"| {pack} | {dataset} | {part} | {len(chosen)} | {ok.mean():.3f} "
-                    f"| {expected_calibration_error(mean, ok):.3f} "
-                    f"| {expected_calibration_error(product, ok):.3f} "
-                    f"| {expected_calibration_error(calibrated, ok):.3f} |"
-                )
     if args.write:
         document = {
-            "format": FORMAT,
-            "comment": "Written by scripts/fit_calibration.py: isotonic maps, product of the "
-            "characters' confidences -> P(read exactly right), fitted on the even pages of SROIE "
-            "and EHRI-typewritten (../shared/data).",
-            "models": maps,
+            "format": cal.FORMAT,
+            "comment": "Written by scripts/fit_calibration.py from ../shared/data "
+            "(every development set, every mode): see ocrai/calibration.py.",
+            **document,
         }
         OUT.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {OUT}", file=sys.stderr)

@@ -771,7 +771,7 @@ class OcrAI:
                 return Page.from_native(native, source=loaded.name, page=loaded.page)
 
             page = read_oriented(read, loaded.array, orientation, detect=detect)
-        return annotate_page(calibrate_page(page), languages)
+        return annotate_page(calibrate_page(page, detected=detect), languages)
 
 
 def _language_tags(value: object) -> tuple[str, ...]:
