@@ -123,6 +123,40 @@ def test_table_rows_stay_rows() -> None:
     assert order_of(boxes) == list(range(16))
 
 
+def test_letter_head_blocks_one_above_the_other_read_top_to_bottom() -> None:
+    # A typewritten letter: the sender's address at the top right, the recipient's below it
+    # at the left, then the body. The two address blocks leave a vertical gutter between
+    # them but do not stand side by side, so they are not columns.
+    sender = column(700, 420, 100, 3)
+    recipient = column(60, 420, 260, 3)
+    body = column(60, 1060, 420, 4)
+    assert order_of(sender + recipient + body) == list(range(10))
+    # Shuffled input gives the same reading.
+    boxes = sender + recipient + body
+    perm = [7, 2, 9, 0, 4, 1, 8, 3, 6, 5]
+    assert [perm[k] for k in order_of([boxes[i] for i in perm])] == list(range(10))
+
+
+def test_columns_side_by_side_still_split() -> None:
+    # The same two blocks beside each other (overlapping vertically) are columns.
+    left, right = column(60, 420, 100, 6), column(700, 420, 140, 6)
+    assert order_of(right + left) == list(range(6, 12)) + list(range(6))
+
+
+def test_boxes_taller_than_the_line_pitch_read_line_by_line() -> None:
+    # Tight typing (boxes from a typewritten page, pitch about 17 pixels, boxes 24-31
+    # high): the indented line's box and the next one overlap so much that their middle
+    # halves touch. Read top to bottom, not left to right within one merged band.
+    boxes = [
+        box(25, 643, 700, 667),
+        box(75, 661, 702, 685),  # indented: a paragraph's first line
+        box(25, 671, 666, 702),
+        box(27, 689, 713, 717),
+        box(25, 707, 733, 734),
+    ]
+    assert order_of(boxes) == [0, 1, 2, 3, 4]
+
+
 def test_blocks_split_at_paragraph_gaps_and_columns() -> None:
     top = column(50, 600, 100, 3)
     bottom = column(50, 600, 260, 3)  # a blank line's worth of space above it

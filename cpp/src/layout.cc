@@ -19,9 +19,6 @@ struct Box {
   double x0, y0, x1, y1;
   double height() const { return y1 - y0; }
   double width() const { return x1 - x0; }
-  // Vertical extent used to find bands: shrunk so that touching lines stay apart.
-  double core0() const { return y0 + 0.25 * height(); }
-  double core1() const { return y1 - 0.25 * height(); }
 };
 
 double median(std::vector<double> v) {
@@ -128,25 +125,60 @@ class Segmenter {
   }
 
   /// Cuts into bands at gaps between the boxes' (shrunk) vertical extents, top to bottom.
+  /// A band that still holds two boxes one above the other (they overlap horizontally, so
+  /// they cannot be parts of one line: boxes taller than the line pitch, as on tightly
+  /// typed pages) is cut again at gaps between the boxes' middles.
   std::vector<Set> split_bands(const Set& set) const {
-    Set sorted = set;
-    std::sort(sorted.begin(), sorted.end(), [&](int a, int b) {
-      return box(a).core0() < box(b).core0() ||
-             (box(a).core0() == box(b).core0() && box(a).x0 < box(b).x0);
-    });
-    std::vector<Set> bands(1);
-    double reach = box(sorted[0]).core1();
-    for (int i : sorted) {
-      if (box(i).core0() > reach && !bands.back().empty()) bands.emplace_back();
-      bands.back().push_back(i);
-      reach = std::max(reach, box(i).core1());
+    std::vector<Set> bands = split_bands_at(set, 0.25);
+    std::vector<Set> out;
+    for (Set& band : bands) {
+      if (band.size() > 1 && has_stacked_boxes(band)) {
+        for (Set& part : split_bands_at(band, kMiddleShrink)) out.push_back(std::move(part));
+      } else {
+        out.push_back(std::move(band));
+      }
     }
-    return bands;
+    return out;
   }
 
   const Box& box(int i) const { return boxes_[static_cast<std::size_t>(i)]; }
 
  private:
+  /// A box's middle for the second cut: its vertical extent shrunk by this share of its
+  /// height on both sides.
+  static constexpr double kMiddleShrink = 0.4;
+
+  /// Bands from the boxes' vertical extents shrunk by `shrink` of their heights each side.
+  std::vector<Set> split_bands_at(const Set& set, double shrink) const {
+    auto top = [&](int i) { return box(i).y0 + shrink * box(i).height(); };
+    auto bottom = [&](int i) { return box(i).y1 - shrink * box(i).height(); };
+    Set sorted = set;
+    std::sort(sorted.begin(), sorted.end(), [&](int a, int b) {
+      return top(a) < top(b) || (top(a) == top(b) && box(a).x0 < box(b).x0);
+    });
+    std::vector<Set> bands(1);
+    double reach = bottom(sorted[0]);
+    for (int i : sorted) {
+      if (top(i) > reach && !bands.back().empty()) bands.emplace_back();
+      bands.back().push_back(i);
+      reach = std::max(reach, bottom(i));
+    }
+    return bands;
+  }
+
+  /// Whether two boxes of `band` overlap horizontally by more than half the narrower.
+  bool has_stacked_boxes(const Set& band) const {
+    for (std::size_t a = 0; a < band.size(); ++a) {
+      for (std::size_t b = a + 1; b < band.size(); ++b) {
+        const Box& p = box(band[a]);
+        const Box& q = box(band[b]);
+        const double common = std::min(p.x1, q.x1) - std::max(p.x0, q.x0);
+        if (common > 0.5 * std::min(p.width(), q.width())) return true;
+      }
+    }
+    return false;
+  }
+
   struct Extent {
     double x0 = INFINITY, y0 = INFINITY, x1 = -INFINITY, y1 = -INFINITY;
   };
@@ -171,6 +203,17 @@ class Segmenter {
     return g && g->crossers.empty();
   }
 
+  /// Whether the two sides of a gutter stand beside each other: their vertical extents
+  /// overlap by at least one line height. Parts one above the other (an address block over
+  /// a salutation on the other side of the page, as typewritten letters have) are not
+  /// columns: a horizontal cut separates them, and they read top to bottom. On the
+  /// development letters (../shared/data/ehri-typewritten) reading such parts as columns
+  /// put the address after the recipient's.
+  bool side_by_side(const Set& left, const Set& right) const {
+    const Extent l = extent(left), r = extent(right);
+    return std::min(l.y1, r.y1) - std::max(l.y0, r.y0) >= h_;
+  }
+
   bool is_prose(const Set& part) const {
     if (part.empty()) return false;
     std::vector<double> widths;
@@ -181,7 +224,7 @@ class Segmenter {
 
   /// The best vertical gutter of `set`: an x-interval at least `gutter` line heights wide,
   /// inside the text, that at most a tenth of the boxes cross, with prose
-  /// entirely on both sides. Fewest crossers first, then the widest.
+  /// entirely on both sides, side by side. Fewest crossers first, then the widest.
   std::optional<Gutter> find_gutter(const Set& set) const {
     if (set.size() < 2) return std::nullopt;
     std::vector<std::pair<double, int>> events;
@@ -242,7 +285,7 @@ class Segmenter {
           g.crossers.push_back(i);
         }
       }
-      if (!is_prose(g.left) || !is_prose(g.right)) continue;
+      if (!is_prose(g.left) || !is_prose(g.right) || !side_by_side(g.left, g.right)) continue;
       if (g.crossers.size() < best_cross ||
           (g.crossers.size() == best_cross && width > best_width)) {
         best_cross = g.crossers.size();

@@ -7,11 +7,13 @@
 /// skew (the median direction of the long boxes), so that skewed lines keep their own band:
 ///  - a region whose boxes leave a vertical gutter (a gap at least `gutter` line heights wide
 ///    between the boxes' horizontal extents) with prose on both sides (boxes whose median
-///    width is at least `column_min_width` line heights) is split into columns, read left
-///    to right; narrow sides (a column of prices, a table's cells) stay with their rows;
+///    width is at least `column_min_width` line heights), side by side (the two sides'
+///    vertical extents overlap by a line height), is split into columns, read left to
+///    right; narrow sides (a column of prices, a table's cells) stay with their rows;
 ///  - otherwise it is cut into horizontal bands (gaps between the boxes' vertical extents,
 ///    each box's extent shrunk by a quarter of its height on both sides so that touching
-///    lines do not merge). Consecutive bands are grouped while they share the same column
+///    lines do not merge; a band still holding boxes one above the other is cut again at
+///    their middles). Consecutive bands are grouped while they share the same column
 ///    structure: a page-wide header is its own group above the columns under it. Groups are
 ///    read top to bottom and segmented again;
 ///  - a region with no further cut is read band by band, each band left to right, and split
