@@ -141,3 +141,20 @@ def test_int8_reads_rendered_pages_as_fp32(derived_store: ModelStore, lang: str)
             assert result.models.rec.endswith("-int8.onnx" if precision == "int8" else "-rec.onnx")
             cers[precision] = testing.cer(result.text, page.text, lang)
     assert cers["int8"] <= cers["fp32"] + 0.01, cers
+
+
+def test_cli_read_precision(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from PIL import Image
+
+    from ocrai import cli
+
+    image = tmp_path / "fr.png"
+    page = testing.render_page(testing.SAMPLE_TEXT["fr"][:1], lang="fr", font_size=32)
+    Image.fromarray(page.image).save(image)
+    models = str(tmp_path / "models")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OCRAI_MODEL_DIR", models)
+        assert cli.main(["read", str(image), "--precision", "int8"]) == 2
+        assert "ocrai models derive ppocrv6-small" in capsys.readouterr().err
+        assert cli.main(["read", str(image), "--precision", "fp32"]) == 0
+        assert "Facture" in capsys.readouterr().out
