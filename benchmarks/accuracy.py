@@ -259,11 +259,17 @@ def rapidocr_reader(engine: Any) -> Callable[[Sample], str]:
     return read
 
 
-def make_engine(pack: str = "small", *, fast: bool = False, threads: int | None = None) -> Any:
+def make_engine(
+    pack: str = "small",
+    *,
+    fast: bool = False,
+    threads: int | None = None,
+    precision: str = "auto",
+) -> Any:
     from ocrai import OcrAI
 
     full = pack if pack.startswith("ppocr") else f"ppocrv6-{pack}"
-    return OcrAI(pack=full, fast=fast, threads=threads)
+    return OcrAI(pack=full, fast=fast, threads=threads, precision=precision)
 
 
 def evaluate(
@@ -319,6 +325,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--fast", action="store_true", help="the engine's fast mode")
     parser.add_argument("--threads", type=int, default=None, help="engine threads")
     parser.add_argument(
+        "--precision",
+        choices=("auto", "int8", "fp32"),
+        default="auto",
+        help="the recogniser's arithmetic (int8: derived by `ocrai models derive`)",
+    )
+    parser.add_argument(
         "--peer",
         choices=["rapidocr"],
         help="read with a peer instead of ocrai: rapidocr 3.10 (2 threads unless --threads)",
@@ -342,7 +354,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         title = f"rapidocr {RAPIDOCR_VERSION} accuracy (PP-OCRv6 small, threads {threads})"
     else:
-        engine = make_engine(args.pack, fast=args.fast, threads=args.threads)
+        engine = make_engine(
+            args.pack, fast=args.fast, threads=args.threads, precision=args.precision
+        )
         try:
             engine.warmup()
             results = evaluate(
@@ -353,7 +367,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         finally:
             engine.free_resources()
-        mode = f"pack {args.pack}{' fast' if args.fast else ''}, threads {engine.threads}"
+        mode = (
+            f"pack {args.pack}{' fast' if args.fast else ''}, {engine.precision}, "
+            f"threads {engine.threads}"
+        )
         title = f"ocrai accuracy ({mode})"
     print(title)
     print(format_table(results))

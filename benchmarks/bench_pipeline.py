@@ -11,8 +11,8 @@ ocrai runs through ``_core.pipeline.Pipeline`` directly. Peers (none is a depend
   rapidocr-ng==5.0.0a5`` and ``OCRAI_PEER_RAPIDOCR_NG=DIR``;
 - tesserocr over Debian's tesseract-ocr and its English data (one thread).
 
-With ``OCRAI_BENCH_INT8_REC`` naming a recogniser made by ``scripts/quantize_rec.py``, an
-``ocrai-int8`` variant (the small pack with that recogniser) runs too.
+An ``ocrai-int8`` variant (the small pack with its int8 recogniser) runs too when
+``ocrai models derive`` wrote one into the model store, or ``OCRAI_BENCH_INT8_REC`` names one.
 
 Each benchmark checks what it read against the ground truth. Ratios (peer median / ocrai
 median) go into ``extra_info`` and a summary at the end of the module.
@@ -171,14 +171,27 @@ def ocrai_fast() -> Iterator[_core.pipeline.Pipeline]:
 
 @pytest.fixture(scope="module")
 def ocrai_int8() -> Iterator[_core.pipeline.Pipeline]:
-    path = os.environ.get("OCRAI_BENCH_INT8_REC")
+    path = os.environ.get("OCRAI_BENCH_INT8_REC") or derived_int8_rec()
     if not path:
-        pytest.skip("OCRAI_BENCH_INT8_REC names no int8 recogniser")
+        pytest.skip("no int8 recogniser: `ocrai models derive` or OCRAI_BENCH_INT8_REC=FILE")
     _runtime.load()
     p = _core.pipeline.Pipeline(**{**pack("ppocrv6-small"), "rec_model": path}, threads=THREADS)
     p.warmup()
     yield p
     p.close()
+
+
+def derived_int8_rec() -> str | None:
+    """The int8 recogniser that `ocrai models derive` wrote into the model store, if any."""
+    from ocrai.models import ModelStore
+    from ocrai.precision import int8_name
+
+    store = ModelStore(create=False)
+    name = int8_name("ppocrv6-small-rec.onnx")
+    entry = store.manifest().get(name) if store.path.is_dir() else None
+    if entry is None or not (entry.source or "").startswith("derived:"):
+        return None
+    return str(store.path_of(name))
 
 
 def ocrai_reader(pipeline: _core.pipeline.Pipeline, image: np.ndarray) -> Callable[[], str]:

@@ -151,6 +151,22 @@ def _cmd_models_verify(args: argparse.Namespace) -> int:
 
 
 @_models_handler
+def _cmd_models_derive(args: argparse.Namespace) -> int:
+    import time
+
+    try:
+        from .int8 import derive_into_store
+    except ImportError as exc:  # onnx is not part of the core install
+        print(f"ocrai models derive: error: {exc}; install it: pip install onnx", file=sys.stderr)
+        return 1
+    start = time.perf_counter()
+    info = derive_into_store(_models_store(args), args.pack)
+    print(f"{info.name}  sha256 {info.sha256}  ({time.perf_counter() - start:.0f} s)")
+    print(f"source {info.source}")
+    return 0
+
+
+@_models_handler
 def _cmd_models_prune(args: argparse.Namespace) -> int:
     names = _models_store(args).prune(dry_run=args.dry_run)
     verb = "would remove" if args.dry_run else "removed"
@@ -207,6 +223,13 @@ def _add_models(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p.add_argument("--json", action="store_true", help="print JSON records")
     p.set_defaults(handler=_cmd_models_verify)
 
+    p = sub.add_parser(
+        "derive",
+        help="derive a pack's int8 recogniser from its fp32 one, here (needs onnx)",
+    )
+    p.add_argument("pack", nargs="?", default="ppocrv6-small", help="the pack (ppocrv6-small)")
+    p.set_defaults(handler=_cmd_models_derive)
+
     p = sub.add_parser("prune", help="remove outdated files that are not in use")
     p.add_argument("--dry-run", action="store_true", help="only say what would be removed")
     p.set_defaults(handler=_cmd_models_prune)
@@ -238,6 +261,7 @@ def _open_engine(args: argparse.Namespace) -> Any:
         threads=args.threads,
         pack=_READ_PACKS[args.pack],
         fast=args.fast,
+        precision=getattr(args, "precision", "auto"),  # `ocrai read --precision`
         **_reading_args(args),
     )
 
@@ -469,6 +493,13 @@ def _add_read(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "--fast",
         action="store_true",
         help="read with the tiny pack, re-reading unsure lines with --pack's recogniser",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=("auto", "int8", "fp32"),
+        default="auto",
+        help="recogniser arithmetic: int8 (from `ocrai models derive`) where the CPU has VNNI "
+        "under auto (default), or always int8 / fp32",
     )
     parser.add_argument(
         "-t", "--threads", type=_positive_int, metavar="N", help="threads (default: cores)"

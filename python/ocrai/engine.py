@@ -303,6 +303,12 @@ class OcrAI:
         The pages' languages (BCP 47 tags, e.g. ``("cs", "ja")``), which name each line's
         language among those of its script (see `ocrai.languages`); None: told from the
         text where it can be.
+    precision
+        The recognisers' arithmetic (see `ocrai.precision`): ``"auto"`` (default) reads
+        with the int8 recogniser derived by ``ocrai models derive`` when it is in the model
+        directory, the CPU has VNNI and its pack's int8 reading was measured to keep the
+        fp32 accuracy on real scans (none yet), else fp32; ``"int8"`` requires the int8
+        file; ``"fp32"`` never uses it. A custom ``rec_model`` is loaded as given.
     """
 
     def __init__(
@@ -326,6 +332,7 @@ class OcrAI:
         word_weight: float | None = None,
         orientation: OrientationMode = "auto",
         languages: Sequence[str] | None = None,
+        precision: str = "auto",
     ) -> None:
         if threads is not None and (isinstance(threads, bool) or not isinstance(threads, int)):
             msg = f"threads must be a positive int or None, got {threads!r}"
@@ -353,6 +360,7 @@ class OcrAI:
             files["fallback_rec_dict"] = (fallback.file("dict").name, fallback.name)
         if classify != "off" or cls_model is not None:
             files["cls_model"] = _choose(cls_model, _packs.get_pack(_CLS_PACK), "cls")
+        self._precision = _choose_precision(self._store, files, precision, custom=rec_model)
         for name, _ in files.values():
             check_name(name)  # custom names too, before anything is reserved
         self._files = files
@@ -444,6 +452,11 @@ class OcrAI:
     def pack(self) -> str:
         """The model pack that reads first (``ppocrv6-tiny`` when fast)."""
         return self._pack
+
+    @property
+    def precision(self) -> str:
+        """The arithmetic of the recogniser that reads first: ``"int8"`` or ``"fp32"``."""
+        return self._precision
 
     @property
     def model_files(self) -> dict[str, str]:
@@ -818,6 +831,32 @@ def _check_reading(options: Mapping[str, object]) -> None:
         if not 0 <= weight <= 100:  # NaN fails too
             msg = f"word_weight must be in [0, 100], got {weight!r}"
             raise ValueError(msg)
+
+
+def _choose_precision(
+    store: ModelStore,
+    files: dict[str, tuple[str, str | None]],
+    precision: str,
+    *,
+    custom: str | None,
+) -> str:
+    """Swaps the pack's recognisers in `files` for their int8 versions where `precision`
+    asks for them (see `ocrai.precision`); returns the primary recogniser's precision."""
+    from . import precision as _precision
+
+    wanted = _precision.check_precision(precision)
+    used = "fp32"
+    for role in ("rec_model", "fallback_rec_model"):
+        if role not in files or (role == "rec_model" and custom is not None):
+            continue
+        name, pack = files[role]
+        if pack is None:
+            continue
+        choice = _precision.choose_rec(store, name, pack, wanted)
+        files[role] = (choice.name, pack)
+        if role == "rec_model":
+            used = choice.precision
+    return used
 
 
 def _choose(name: str | None, pack: _packs.Pack, kind: _packs.FileKind) -> tuple[str, str | None]:

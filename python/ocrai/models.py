@@ -792,8 +792,12 @@ class ModelStore:
         languages: Sequence[str] = (),
         name: str | None = None,
         validate: bool = True,
+        source: str | None = None,
+        pack: str | None = None,
     ) -> ModelInfo:
-        """Installs one local model or dictionary file (see `install`)."""
+        """Installs one local model or dictionary file (see `install`). `source` and `pack`
+        replace the recorded origin (``file:<path>``) and pack (None), e.g. for a file
+        derived from a pack's (``derived:<recipe>``, see `ocrai.int8`)."""
         src = Path(os.fspath(file))
         target = check_name(name if name is not None else src.name)
         is_dict = src.name.lower().endswith(_DICT_SUFFIXES)
@@ -828,8 +832,8 @@ class ModelStore:
                 size=size,
                 sha256=sha,
                 languages=tuple(languages),
-                source=f"file:{src.resolve()}",
-                pack=None,
+                source=source if source is not None else f"file:{src.resolve()}",
+                pack=pack,
                 installed=time.time(),
             )
             self._update_manifest(add=[entry])

@@ -1,0 +1,125 @@
+"""Which recogniser an engine loads: the pack's fp32 one or the int8 one derived from it.
+
+``precision="fp32"`` always loads the pinned fp32 file. ``"int8"`` loads the int8 file
+derived from it (`ocrai.int8`, written into the model store by ``ocrai models derive``) and
+raises FileNotFoundError naming that step when it is missing. ``"auto"`` (the default) loads
+the int8 file when it is present, this CPU has the fast int8 path (AVX512-VNNI or
+AVX-VNNI: ONNX Runtime's u8s8 kernels for the quantised convolutions; without VNNI int8 is
+not faster) *and* the pack is in `AUTO_INT8_PACKS` (its int8 reading was measured to keep
+the fp32 accuracy on real scans), else fp32.
+
+This module reads the store's manifest and ``/proc/cpuinfo``; it loads nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from .models import ModelStore
+
+__all__ = [
+    "AUTO_INT8_PACKS",
+    "PRECISIONS",
+    "Precision",
+    "RecChoice",
+    "choose_rec",
+    "fast_int8_cpu",
+    "int8_name",
+]
+
+Precision = Literal["auto", "int8", "fp32"]
+PRECISIONS: tuple[str, ...] = ("auto", "int8", "fp32")
+
+# The recogniser packs whose int8 file keeps the fp32 accuracy on real scans, so that
+# "auto" may use it. None yet: measured with benchmarks/accuracy.py on every set, 1 thread,
+# fp32 -> int8 (recipe int8-rec-1) CER %: uw3-lines 0.30 -> 0.30, sroie 2.83 -> 2.93,
+# tesseract 4.52 -> 4.52, ehri-typewritten 4.38 -> 4.42, fondue-en 0.54 -> 0.54, rendered
+# pages of six languages equal; sroie and ehri-typewritten lose more than noise (target
+# +0.03 points), so int8 stays opt-in (precision="int8") until a recipe holds.
+AUTO_INT8_PACKS: frozenset[str] = frozenset()
+
+_VNNI_FLAGS = ("avx512_vnni", "avx_vnni")
+
+
+def int8_name(fp32_name: str) -> str:
+    """The model-store name of the int8 recogniser derived from `fp32_name`."""
+    stem = fp32_name.removesuffix(".onnx")
+    return f"{stem}-int8.onnx"
+
+
+@lru_cache(maxsize=1)
+def fast_int8_cpu(cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """Whether this CPU has VNNI (AVX512-VNNI or AVX-VNNI), the instructions that make
+    ONNX Runtime's int8 convolutions faster than fp32 ones. False where it cannot tell."""
+    try:
+        text = Path(cpuinfo).read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            flags = set(line.partition(":")[2].split())
+            return any(f in flags for f in _VNNI_FLAGS)
+    return False
+
+
+@dataclass(frozen=True)
+class RecChoice:
+    """The recogniser file chosen for one role and the precision it runs at."""
+
+    name: str
+    precision: Literal["int8", "fp32"]
+
+
+def check_precision(precision: object) -> Precision:
+    if precision not in PRECISIONS:
+        msg = f"precision must be one of {PRECISIONS}, got {precision!r}"
+        raise ValueError(msg)
+    return precision  # type: ignore[return-value]
+
+
+def choose_rec(
+    store: ModelStore,
+    fp32_name: str,
+    pack: str,
+    precision: Precision,
+    *,
+    vnni: bool | None = None,
+    auto_packs: frozenset[str] | None = None,
+) -> RecChoice:
+    """The recogniser to load for the pack file `fp32_name` under `precision`.
+
+    FileNotFoundError under ``"int8"`` when the int8 file was never derived (or is not a
+    derived file recorded in the manifest)."""
+    if precision == "fp32":
+        return RecChoice(fp32_name, "fp32")
+    from . import packs as _packs
+
+    name = int8_name(fp32_name)
+    entry = store.manifest().get(name)
+    pinned = [f.sha256 for f in _packs.get_pack(pack).files if f.name == fp32_name]
+    # Only a file derived from the pinned fp32 recogniser counts: after a pack update the
+    # old int8 file is stale until derived again.
+    present = (
+        entry is not None
+        and bool(pinned)
+        and (entry.source or "").startswith("derived:")
+        and f"from-sha256:{pinned[0]}:" in (entry.source or "")
+        and store.path_of(name).is_file()
+    )
+    if precision == "int8":
+        if not present:
+            msg = (
+                f"precision='int8': the int8 recogniser {name} is not in the model directory "
+                f"{store.path}; derive it from {fp32_name} with `ocrai models derive {pack}` "
+                "(needs `pip install onnx`), or use precision='fp32'"
+            )
+            raise FileNotFoundError(msg)
+        return RecChoice(name, "int8")
+    fast = fast_int8_cpu() if vnni is None else vnni
+    trusted = AUTO_INT8_PACKS if auto_packs is None else auto_packs
+    if present and fast and pack in trusted:
+        return RecChoice(name, "int8")
+    return RecChoice(fp32_name, "fp32")
