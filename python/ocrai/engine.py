@@ -5,7 +5,9 @@ Lifetime
     its model pack are in the model directory (copying them from the bundled packs the first
     time, sha256-checked, no network). It loads no model: the native pipeline (every ORT
     session, its buffers and thread pools) is created by the first `recognize` call, or now
-    by `warmup`.
+    by `warmup`. With two threads or more, a recogniser's one-thread session (for lines read
+    side by side) waits for the first page that has such lines: a single line never needs
+    it, and `warmup` creates it too.
 
     `free_resources` releases all of it. Calls that run the pipeline hold a shared lock while
     the native code runs without the GIL; `free_resources` takes the lock exclusively, so it
