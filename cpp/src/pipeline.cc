@@ -339,7 +339,8 @@ Pipeline::Pipeline(std::shared_ptr<OrtRuntime> runtime, const PipelineModels& mo
     Dictionary d = Dictionary::from_file(dict_path);
     const std::int64_t classes = s.outputs()[0].shape[2];
     if (classes > 0) d.check_model_classes(classes, path);
-    auto r = std::unique_ptr<Recognizer>(new Recognizer{std::move(s), nullptr, std::move(d), path, 48});
+    auto r = std::unique_ptr<Recognizer>(
+        new Recognizer{std::move(s), nullptr, std::move(d), path, 48});
     if (threads > 1) {
       r->narrow = std::make_unique<LazySession>(runtime_, path, recognizer_options(1));
     }
@@ -530,7 +531,8 @@ void Pipeline::recognize(const Recognizer& rec, const std::vector<LineWork*>& li
   // Whole rounds of `threads_` batches run side by side; the remainder (the narrowest
   // batches, as they come last) one after the other with all threads each.
   const std::size_t threads = static_cast<std::size_t>(threads_);
-  const std::size_t paired = threads > 1 ? batches.size() - batches.size() % threads : batches.size();
+  const std::size_t paired =
+      threads > 1 ? batches.size() - batches.size() % threads : batches.size();
   const PackParams params = PackParams::recognizer(order == ColorOrder::kRgb);
   const int classes = rec.dict.num_classes();
   std::atomic<double> pack_ms{0}, run_ms{0}, decode_ms{0};

@@ -426,7 +426,9 @@ std::vector<Tensor> Session::run(const std::vector<TensorView>& inputs) const {
 
 LazySession::LazySession(std::shared_ptr<OrtRuntime> runtime, std::string model_path,
                          SessionOptions options)
-    : runtime_(std::move(runtime)), model_path_(std::move(model_path)), options_(std::move(options)) {}
+    : runtime_(std::move(runtime)),
+      model_path_(std::move(model_path)),
+      options_(std::move(options)) {}
 
 LazySession::~LazySession() = default;
 
