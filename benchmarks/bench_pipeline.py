@@ -9,7 +9,10 @@ ocrai runs through ``_core.pipeline.Pipeline`` directly. Peers (none is a depend
   dictionary in the recogniser's metadata). It installs as the module ``rapidocr`` too, so
   beside rapidocr 3.10 it lives in its own folder: ``pip install --no-deps --target DIR
   rapidocr-ng==5.0.0a5`` and ``OCRAI_PEER_RAPIDOCR_NG=DIR``;
-- tesserocr over Debian's tesseract-ocr and its English data (one thread).
+- tesserocr over Debian's tesseract-ocr and its English data (one thread);
+- faster-paddle 1.0.4 (a Rust PP-OCRv6 runtime with its own ONNX Runtime), its bundled
+  small model, 2 threads. It takes encoded images only: it is given the PNG bytes, so its
+  time includes decoding them (a few ms of the line, ~0.1 s of the page).
 
 An ``ocrai-int8`` variant (the small pack with its int8 recogniser) runs too when
 ``ocrai models derive`` wrote one into the model store, or ``OCRAI_BENCH_INT8_REC`` names one.
@@ -285,6 +288,24 @@ def tesseract() -> Iterator[tuple[Any, Any]]:
     api.End()
 
 
+@pytest.fixture(scope="module")
+def faster_paddle_engine() -> Any:
+    faster_paddle = pytest.importorskip("faster_paddle")
+    return faster_paddle.OcrEngine(model_size="small", threads=THREADS)
+
+
+def faster_paddle_reader(engine: Any, image: np.ndarray) -> Callable[[], str]:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, format="PNG", compress_level=1)
+    encoded = buffer.getvalue()
+    # "structured_text" is its reading in reading order ("text" groups lines its own way).
+    return lambda: str(engine.ocr(encoded)["structured_text"])
+
+
 def rapid_reader(engine: Any, image: np.ndarray) -> Callable[[], str]:
     bgr = np.ascontiguousarray(image[:, :, ::-1])
     return lambda: "\n".join(engine(bgr).txts or ())
@@ -322,6 +343,14 @@ def test_rapidocr_ng_page(
     reader = rapid_reader(rapidocr_ng_engine, page.image)
     # It joins and splits lines its own way: compare the words.
     assert measure(benchmark, "pipeline-page", "rapidocr-ng", reader, page.text, 3) < 0.05
+
+
+@pytest.mark.benchmark(group="pipeline-page")
+def test_faster_paddle_page(
+    benchmark: Any, faster_paddle_engine: Any, page: testing.RenderedPage
+) -> None:
+    reader = faster_paddle_reader(faster_paddle_engine, page.image)
+    assert measure(benchmark, "pipeline-page", "faster-paddle", reader, page.text, 3) < 0.05
 
 
 @pytest.mark.benchmark(group="pipeline-page")
@@ -372,6 +401,12 @@ def test_rapidocr_line(benchmark: Any, rapidocr_engine: Any, line: np.ndarray) -
 def test_rapidocr_ng_line(benchmark: Any, rapidocr_ng_engine: Any, line: np.ndarray) -> None:
     reader = rapid_reader(rapidocr_ng_engine, line)
     assert measure(benchmark, "pipeline-line", "rapidocr-ng", reader, LINE_TEXT, 5) < 0.02
+
+
+@pytest.mark.benchmark(group="pipeline-line")
+def test_faster_paddle_line(benchmark: Any, faster_paddle_engine: Any, line: np.ndarray) -> None:
+    reader = faster_paddle_reader(faster_paddle_engine, line)
+    assert measure(benchmark, "pipeline-line", "faster-paddle", reader, LINE_TEXT, 5) < 0.02
 
 
 @pytest.mark.benchmark(group="pipeline-line")

@@ -450,7 +450,13 @@ the page dict: lines and words in reading order, blocks, timings, models.)pbdoc"
            R"pbdoc(Releases the models now; idempotent. Runs in flight finish first; later
 calls raise ValueError("the pipeline is closed").)pbdoc")
       .def_property_readonly("closed", &PyPipeline::closed)
-      .def_property_readonly("threads", &PyPipeline::threads);
+      .def_property_readonly("threads", &PyPipeline::threads)
+      .def_property_readonly(
+          "sessions_created",
+          [](const PyPipeline& p) { return p.get()->sessions_created(); },
+          R"pbdoc(ONNX Runtime sessions created so far: the detector and one session per
+recogniser with the pipeline, a recogniser's one-thread session by the first run that pairs
+batches up (never a single line), or by warmup.)pbdoc");
 
   m.def(
       "_thread_pool_check",

@@ -243,6 +243,7 @@ struct Session::Impl {
   std::vector<const char*> input_names;   // point into inputs[i].name
   std::vector<const char*> output_names;  // point into outputs[i].name
   Ort::MemoryInfo cpu_memory{nullptr};
+  bool release_arena_after_run = false;
 };
 
 namespace {
@@ -282,6 +283,7 @@ Ort::SessionOptions make_options(const SessionOptions& options) {
     case GraphOptimization::kAll: so.SetGraphOptimizationLevel(ORT_ENABLE_ALL); break;
   }
   if (!options.cpu_mem_arena) so.DisableCpuMemArena();
+  if (!options.memory_pattern) so.DisableMemPattern();
   const char* spin = options.allow_spinning ? "1" : "0";
   so.AddConfigEntry("session.intra_op.allow_spinning", spin);
   so.AddConfigEntry("session.inter_op.allow_spinning", spin);
@@ -317,6 +319,7 @@ Session::Session(std::shared_ptr<OrtRuntime> runtime, const std::string& name,
     : impl_(std::make_unique<Impl>()) {
   if (!runtime) throw RuntimeLoadError("ONNX Runtime is not loaded");
   impl_->runtime = std::move(runtime);
+  impl_->release_arena_after_run = options.release_arena_after_run;
   impl_->name = name;
   // A null buffer means "name is a path": read it here so that the file is closed before ORT
   // builds the session, whatever ORT does with file-based loading.
@@ -394,7 +397,12 @@ std::vector<Tensor> Session::run(const std::vector<TensorView>& inputs) const {
   }
   std::vector<Ort::Value> results;
   try {
-    results = impl_->session.Run(Ort::RunOptions{nullptr}, impl_->input_names.data(),
+    Ort::RunOptions run_options{nullptr};
+    if (impl_->release_arena_after_run) {
+      run_options = Ort::RunOptions();
+      run_options.AddConfigEntry("memory.enable_memory_arena_shrinkage", "cpu:0");
+    }
+    results = impl_->session.Run(run_options, impl_->input_names.data(),
                                  values.data(), values.size(), impl_->output_names.data(),
                                  impl_->output_names.size());
   } catch (const Ort::Exception& e) {
@@ -415,6 +423,27 @@ std::vector<Tensor> Session::run(const std::vector<TensorView>& inputs) const {
   }
   return outputs;
 }
+
+LazySession::LazySession(std::shared_ptr<OrtRuntime> runtime, std::string model_path,
+                         SessionOptions options)
+    : runtime_(std::move(runtime)),
+      model_path_(std::move(model_path)),
+      options_(std::move(options)) {}
+
+LazySession::~LazySession() = default;
+
+const Session& LazySession::get() const {
+  if (const Session* s = ready_.load(std::memory_order_acquire)) return *s;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!session_) {
+    session_ = std::make_unique<const Session>(runtime_, model_path_, options_);
+    trim_native_heap();  // what creating it freed (see Pipeline's constructor)
+    ready_.store(session_.get(), std::memory_order_release);
+  }
+  return *session_;
+}
+
+bool LazySession::created() const { return ready_.load(std::memory_order_acquire) != nullptr; }
 
 bool trim_native_heap() {
 #if defined(__GLIBC__)

@@ -5,7 +5,9 @@ Lifetime
     its model pack are in the model directory (copying them from the bundled packs the first
     time, sha256-checked, no network). It loads no model: the native pipeline (every ORT
     session, its buffers and thread pools) is created by the first `recognize` call, or now
-    by `warmup`.
+    by `warmup`. With two threads or more, a recogniser's one-thread session (for lines read
+    side by side) waits for the first page that has such lines: a single line never needs
+    it, and `warmup` creates it too.
 
     `free_resources` releases all of it. Calls that run the pipeline hold a shared lock while
     the native code runs without the GIL; `free_resources` takes the lock exclusively, so it
@@ -39,7 +41,6 @@ Asyncio
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import os
@@ -48,7 +49,6 @@ import threading
 import weakref
 from collections import deque
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from . import _core, _runtime
@@ -60,6 +60,10 @@ from .models import ModelInfo, ModelStore, VerifyResult, check_name
 from .orientation import OrientationMode, check_orientation
 
 if TYPE_CHECKING:
+    # asyncio and concurrent.futures are imported where they are used: ``import ocrai`` is
+    # part of every cold start, and most readers never await (34 ms of imports).
+    import asyncio
+    from concurrent.futures import Executor, Future
     from types import TracebackType
 
     from typing_extensions import Self
@@ -614,6 +618,8 @@ class OcrAI:
         n_workers: int,
         options: dict[str, object],
     ) -> Iterator[Page]:
+        from concurrent.futures import ThreadPoolExecutor
+
         def one(image: ImageSource) -> Page:
             return self._run(self._load(image, order=order, page=0), detect, options)
 
@@ -667,6 +673,8 @@ class OcrAI:
         never starts; one that has started finishes on its thread (native code cannot be
         interrupted) and its page is discarded. The engine stays usable either way, and
         `free_resources` still waits for the calls running on threads."""
+        import asyncio
+
         self._check_alive()
         call = functools.partial(
             self.recognize, image, detect=detect, order=order, page=page, **options
@@ -688,6 +696,8 @@ class OcrAI:
         when more than one pays). An error is raised when its image's turn comes; closing
         the iterator, or cancelling the task iterating it, cancels the calls not yet
         yielded (see `recognize_async`)."""
+        import asyncio
+
         self._check_alive()
         if concurrency < 1:
             msg = f"concurrency must be >= 1, got {concurrency}"

@@ -169,7 +169,8 @@ struct PageResult {
 
 class Pipeline {
  public:
-  /// Loads every model now. Throws ModelError naming the file when one is missing, corrupt or
+  /// Loads every model now (a recogniser's second, one-thread session waits for the first
+  /// run that uses it). Throws ModelError naming the file when one is missing, corrupt or
   /// does not have the inputs and outputs of its role, or when a dictionary does not match its
   /// recogniser's class count (naming both); std::invalid_argument for threads < 1 or a
   /// fallback model without a dictionary.
@@ -183,7 +184,8 @@ class Pipeline {
   /// InferenceError when a model fails.
   PageResult run(const ImageView& image, ColorOrder order, const RunOptions& options) const;
 
-  /// Runs every session once on a tiny input, so that the first real run is not slower.
+  /// Creates every session and runs each once on a tiny input, so that the first real run
+  /// is not slower.
   void warmup() const;
 
   /// Throws std::invalid_argument naming the option when `options` are out of range or need a
@@ -191,6 +193,9 @@ class Pipeline {
   void validate(const RunOptions& options) const;
 
   int threads() const { return threads_; }
+  /// ORT sessions created so far: some are created by the first run that needs them (see
+  /// pipeline.cc, Recognizer).
+  int sessions_created() const;
   bool has_classifier() const { return cls_ != nullptr; }
   bool has_fallback() const { return fallback_ != nullptr; }
 

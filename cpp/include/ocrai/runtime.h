@@ -14,9 +14,11 @@
 /// `Ort::Exception` never leaves runtime.cc: it is rethrown as `ModelError` (loading) or
 /// `InferenceError` (running) with the model's name and ORT's error code.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -118,6 +120,13 @@ struct SessionOptions {
   /// Let idle intra-op threads spin. Spinning lowers latency but burns the cores between
   /// runs, which starves our own kernels on small machines.
   bool allow_spinning = false;
+  /// ORT's memory pattern: one planned block for all activations of a run, replanned for
+  /// every new input shape. Off for models fed many shapes, whose arena it fragments.
+  bool memory_pattern = true;
+  /// Give the arena's free regions back at the end of every run (ORT's arena shrinkage), for
+  /// a model run once per page whose activations are large: they are not kept resident
+  /// while the other models run.
+  bool release_arena_after_run = false;
 };
 
 /// One loaded model. Move-only; thread-safe for concurrent `run` calls.
@@ -153,6 +162,29 @@ class Session {
 
  private:
   std::unique_ptr<Impl> impl_;
+};
+
+/// A session created by the first `get`, once, whatever the threads asking at the same time
+/// (they wait for it): a pipeline pays for the sessions its runs use. A failed creation
+/// throws to the caller, and the next `get` tries again.
+class LazySession {
+ public:
+  LazySession(std::shared_ptr<OrtRuntime> runtime, std::string model_path, SessionOptions options);
+  ~LazySession();
+  LazySession(const LazySession&) = delete;
+  LazySession& operator=(const LazySession&) = delete;
+
+  /// The session, created now if it was not yet. Throws what `Session` throws.
+  const Session& get() const;
+  bool created() const;
+
+ private:
+  std::shared_ptr<OrtRuntime> runtime_;
+  std::string model_path_;
+  SessionOptions options_;
+  mutable std::mutex mutex_;
+  mutable std::unique_ptr<const Session> session_;  // guarded by mutex_
+  mutable std::atomic<const Session*> ready_{nullptr};
 };
 
 /// Returns glibc's freed heap to the operating system (malloc_trim) where available; a

@@ -1,0 +1,146 @@
+"""Sessions created on first use: a pipeline creates the detector and, per recogniser, the
+session a single line runs on (every thread of the budget); the one-thread session that
+pairs batches up on the pool waits for the first run that needs it. Readings must not depend
+on when (or from how many threads at once) that session was created, and releasing an engine
+releases it too."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from ocrai import OcrAI, _core, _runtime, testing
+
+PACKS = Path(_core.__file__).parent / "packs"
+
+pytestmark = pytest.mark.models
+
+
+def make_pipeline(threads: int, pack: str = "ppocrv6-small", **kwargs: Any) -> Any:
+    _runtime.load()
+    base = PACKS / pack
+    return _core.pipeline.Pipeline(
+        det_model=str(base / f"{pack}-det.onnx"),
+        rec_model=str(base / f"{pack}-rec.onnx"),
+        rec_dict=str(base / f"{pack}-dict.txt"),
+        threads=threads,
+        **kwargs,
+    )
+
+
+def reading(page: dict[str, Any]) -> list[tuple[str, float, tuple[float, ...]]]:
+    """Text, confidence and quad of every line: what must not change."""
+    return [
+        (line["text"], line["confidence"], tuple(np.ravel(line["quad"]).tolist()))
+        for line in page["lines"]
+    ]
+
+
+@pytest.fixture(scope="module")
+def page() -> np.ndarray:
+    lines = testing.SAMPLE_TEXT["en"] + testing.SAMPLE_TEXT["fr"]
+    return testing.render_page(lines).image
+
+
+@pytest.fixture(scope="module")
+def line() -> np.ndarray:
+    return testing.render_line(testing.SAMPLE_TEXT["en"][0])
+
+
+@pytest.fixture(scope="module")
+def reference(page: np.ndarray, line: np.ndarray) -> dict[str, Any]:
+    """Readings of a pipeline whose sessions were all created up front (warmup)."""
+    p = make_pipeline(2)
+    p.warmup()
+    assert p.sessions_created == 3
+    out = {"page": reading(p.run(page)), "line": reading(p.run(line))}
+    p.close()
+    assert out["page"]
+    assert out["line"]
+    return out
+
+
+def test_a_line_creates_no_second_session(
+    page: np.ndarray, line: np.ndarray, reference: dict[str, Any]
+) -> None:
+    p = make_pipeline(2)
+    assert p.sessions_created == 2  # the detector and the recogniser's session for lone lines
+    assert reading(p.run(line)) == reference["line"]
+    assert p.sessions_created == 2
+    # A page pairs batches up on the pool: the one-thread session is created now.
+    assert reading(p.run(page)) == reference["page"]
+    assert p.sessions_created == 3
+    assert reading(p.run(line)) == reference["line"]
+    p.close()
+
+
+def test_one_thread_has_one_session_per_recogniser(
+    page: np.ndarray, reference: dict[str, Any]
+) -> None:
+    p = make_pipeline(1)
+    assert p.sessions_created == 2
+    assert reading(p.run(page)) == reference["page"]
+    p.warmup()
+    assert p.sessions_created == 2
+    p.close()
+
+
+def test_fast_mode_creates_each_recognisers_sessions_on_first_use(page: np.ndarray) -> None:
+    small = PACKS / "ppocrv6-small"
+    p = make_pipeline(
+        2,
+        pack="ppocrv6-tiny",
+        fallback_rec_model=str(small / "ppocrv6-small-rec.onnx"),
+        fallback_rec_dict=str(small / "ppocrv6-small-dict.txt"),
+    )
+    assert p.sessions_created == 3  # the detector and one session per recogniser
+    first = reading(p.run(page))
+    assert 4 <= p.sessions_created <= 5
+    p.warmup()
+    assert p.sessions_created == 5
+    assert reading(p.run(page)) == first
+    p.close()
+
+
+def test_threads_creating_the_session_at_once_read_the_same(
+    page: np.ndarray, reference: dict[str, Any]
+) -> None:
+    p = make_pipeline(2)
+    callers = 4
+    start = threading.Barrier(callers)
+    results: list[Any] = [None] * callers
+
+    def read(k: int) -> None:
+        start.wait(timeout=60)
+        try:
+            results[k] = reading(p.run(page))
+        except Exception as exc:  # noqa: BLE001  (the assertion below names it)
+            results[k] = exc
+
+    threads = [threading.Thread(target=read, args=(k,)) for k in range(callers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=600)
+    assert not any(t.is_alive() for t in threads)
+    assert all(r == reference["page"] for r in results), results
+    assert p.sessions_created == 3
+    p.close()
+
+
+def test_engine_releases_a_session_created_on_first_use(
+    tmp_path: Path, page: np.ndarray, line: np.ndarray, reference: dict[str, Any]
+) -> None:
+    ai = OcrAI(tmp_path / "models", threads=2, orientation="off")
+    ai.recognize(line)
+    with ai._using() as pipeline:
+        assert pipeline.sessions_created == 2
+    assert [ln.text for ln in ai.recognize(page).lines] == [t for t, _, _ in reference["page"]]
+    with ai._using() as pipeline:
+        assert pipeline.sessions_created == 3
+    ai.free_resources()
+    assert pipeline.closed  # every session with it (RSS: tests/test_memory.py)
