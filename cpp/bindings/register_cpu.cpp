@@ -12,10 +12,12 @@ void register_cpu(py::module_& m) {
         info["compiled"] = target_names(compiled_targets());
         info["supported"] = target_names(supported_targets());
         info["selected"] = target_name(active_target());
+        info["int8_dot_product"] = has_int8_dot_product();
         return info;
       },
       R"pbdoc(SIMD targets: compiled into this build, supported by this CPU, and the one
-every kernel dispatches to now.)pbdoc");
+every kernel dispatches to now; whether the CPU has int8 dot products (AVX512-VNNI or
+AVX-VNNI), which make quantised models faster.)pbdoc");
   m.def(
       "_set_simd_targets",
       [](const std::vector<std::string>& names) {

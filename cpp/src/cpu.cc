@@ -28,6 +28,15 @@ std::uint32_t detect_supported() {
   return mask & compiled_targets();
 }
 
+bool detect_int8_dot_product() {
+#if OCRAI_HAVE_AVX2
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512vnni") || __builtin_cpu_supports("avxvnni");
+#else
+  return false;
+#endif
+}
+
 SimdTarget best_of(std::uint32_t mask) {
   for (SimdTarget t : {SimdTarget::kAvx512, SimdTarget::kAvx2}) {
     if (mask & static_cast<std::uint32_t>(t)) return t;
@@ -88,6 +97,11 @@ std::vector<std::string> target_names(std::uint32_t mask) {
     if (mask & static_cast<std::uint32_t>(t)) names.emplace_back(target_name(t));
   }
   return names;
+}
+
+bool has_int8_dot_product() {
+  static const bool has = detect_int8_dot_product();
+  return has;
 }
 
 }  // namespace ocrai

@@ -32,6 +32,7 @@ def build_info() -> dict[str, Any]:
         "simd_compiled": simd["compiled"],
         "simd_supported": simd["supported"],
         "simd_selected": simd["selected"],
+        "int8_dot_product": simd["int8_dot_product"],
         "ort_headers": core["ort_headers"],
         "ort_api_version": core["ort_api_version"],
     }

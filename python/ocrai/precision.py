@@ -8,14 +8,13 @@ AVX-VNNI: ONNX Runtime's u8s8 kernels for the quantised convolutions; without VN
 not faster) *and* the pack is in `AUTO_INT8_PACKS` (its int8 reading was measured to keep
 the fp32 accuracy on real scans), else fp32.
 
-This module reads the store's manifest and ``/proc/cpuinfo``; it loads nothing.
+This module reads the store's manifest and asks the native core about the CPU; it loads
+no model.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 
 from .models import ModelStore
@@ -41,8 +40,6 @@ PRECISIONS: tuple[str, ...] = ("auto", "int8", "fp32")
 # +0.03 points), so int8 stays opt-in (precision="int8") until a recipe holds.
 AUTO_INT8_PACKS: frozenset[str] = frozenset()
 
-_VNNI_FLAGS = ("avx512_vnni", "avx_vnni")
-
 
 def int8_name(fp32_name: str) -> str:
     """The model-store name of the int8 recogniser derived from `fp32_name`."""
@@ -50,19 +47,13 @@ def int8_name(fp32_name: str) -> str:
     return f"{stem}-int8.onnx"
 
 
-@lru_cache(maxsize=1)
-def fast_int8_cpu(cpuinfo: str = "/proc/cpuinfo") -> bool:
+def fast_int8_cpu() -> bool:
     """Whether this CPU has VNNI (AVX512-VNNI or AVX-VNNI), the instructions that make
-    ONNX Runtime's int8 convolutions faster than fp32 ones. False where it cannot tell."""
-    try:
-        text = Path(cpuinfo).read_text(encoding="ascii", errors="replace")
-    except OSError:
-        return False
-    for line in text.splitlines():
-        if line.startswith("flags"):
-            flags = set(line.partition(":")[2].split())
-            return any(f in flags for f in _VNNI_FLAGS)
-    return False
+    ONNX Runtime's int8 convolutions faster than fp32 ones (the native core's CPU feature
+    detection, `ocrai._core.simd_info`)."""
+    from . import _core
+
+    return bool(_core.simd_info()["int8_dot_product"])
 
 
 @dataclass(frozen=True)

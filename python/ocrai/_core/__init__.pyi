@@ -17,13 +17,15 @@ class _SimdInfo(TypedDict):
     compiled: list[str]
     supported: list[str]
     selected: str
+    int8_dot_product: bool
 
 def build_info() -> _BuildInfo:
     """Facts fixed when the core was compiled."""
 
 def simd_info() -> _SimdInfo:
     """SIMD targets: compiled into this build, supported by this CPU, and the one
-    every kernel dispatches to now."""
+    every kernel dispatches to now; whether the CPU has int8 dot products (AVX512-VNNI or
+    AVX-VNNI), which make quantised models faster."""
 
 def _set_simd_targets(targets: list[str]) -> str:
     """Test-only: restrict dispatch to the named targets (the scalar reference is always
