@@ -90,6 +90,35 @@ def test_engine_precision_argument(tmp_path: Path) -> None:
     engine.free_resources()
 
 
+def test_packs_without_a_recipe_read_fp32(tmp_path: Path) -> None:
+    # The tiny recogniser has no int8 version: fp32 under every precision, no error.
+    tiny = packs.get_pack("ppocrv6-tiny").file("rec").name
+    store = ModelStore(tmp_path)
+    for precision in ("auto", "int8", "fp32"):
+        assert choose_rec(store, tiny, "ppocrv6-tiny", precision, vnni=True).precision == "fp32"
+
+
+def test_fast_mode_int8_applies_to_the_small_recogniser(tmp_path: Path) -> None:
+    store = ModelStore(tmp_path)
+    _fake_int8(store, f"derived:test:from-sha256:{REC.sha256}:test")
+    engine = OcrAI(model_dir=tmp_path, fast=True, precision="int8", threads=1)
+    try:
+        files = engine.model_files
+        assert files["rec_model"].endswith(packs.get_pack("ppocrv6-tiny").file("rec").name)
+        assert files["fallback_rec_model"].endswith(int8_name(REC.name))
+        assert engine.precision == "fp32"  # the tiny recogniser reads first
+    finally:
+        engine.free_resources()
+
+
+def test_derive_refuses_a_pack_without_a_recipe(tmp_path: Path) -> None:
+    from ocrai.int8 import derive_into_store
+
+    with pytest.raises(ValueError, match="ppocrv6-tiny's recogniser has no int8 version"):
+        derive_into_store(ModelStore(tmp_path), "ppocrv6-tiny")
+    assert not (tmp_path / int8_name(packs.get_pack("ppocrv6-tiny").file("rec").name)).exists()
+
+
 # --- derived for real (onnx needed) ---------------------------------------------------------
 
 

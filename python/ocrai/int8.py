@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from .precision import int8_name
+from .precision import INT8_PACKS, int8_name
 
 if TYPE_CHECKING:
     from .models import ModelInfo, ModelStore
@@ -271,7 +271,12 @@ def conv_names(model: Path) -> list[str]:
 
 
 def _excluded(names: list[str], keep: tuple[str, ...]) -> list[str]:
-    """The node names of `names` that `keep` lists by name or as ``#k`` (the k-th)."""
+    """The node names of `names` that `keep` lists by name or as ``#k`` (the k-th).
+    ValueError when ``#k`` is past the last convolution (a recipe for another graph)."""
+    for k in keep:
+        if k.startswith("#") and not 0 <= int(k[1:]) < len(names):
+            msg = f"the recipe keeps convolution {k}, but this graph has {len(names)}"
+            raise ValueError(msg)
     chosen = {names[int(k[1:])] if k.startswith("#") else k for k in keep}
     return [n for n in names if n in chosen]
 
@@ -370,6 +375,12 @@ def derive_into_store(
     from . import packs as _packs
 
     p = _packs.get_pack(pack)
+    if p.name not in INT8_PACKS:
+        msg = (
+            f"the int8 recipe {RECIPE} is defined for {', '.join(sorted(INT8_PACKS))} only; "
+            f"{p.name}'s recogniser has no int8 version (it reads in fp32)"
+        )
+        raise ValueError(msg)
     rec = p.file("rec")
     store.ensure_pack(p.name, {"rec"})
     src = store.require(rec.name, p.name)

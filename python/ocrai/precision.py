@@ -21,6 +21,7 @@ from .models import ModelStore
 
 __all__ = [
     "AUTO_INT8_PACKS",
+    "INT8_PACKS",
     "PRECISIONS",
     "Precision",
     "RecChoice",
@@ -39,6 +40,11 @@ PRECISIONS: tuple[str, ...] = ("auto", "int8", "fp32")
 # pages of six languages equal; sroie and ehri-typewritten lose more than noise (target
 # +0.03 points), so int8 stays opt-in (precision="int8") until a recipe holds.
 AUTO_INT8_PACKS: frozenset[str] = frozenset()
+
+# The recogniser packs the int8 recipe (`ocrai.int8`) is defined for: the convolutions it
+# keeps in fp32 are numbered on that graph. Other packs' recognisers (the tiny one that fast
+# mode reads first) have no int8 version and read in fp32 under every precision.
+INT8_PACKS: frozenset[str] = frozenset({"ppocrv6-small"})
 
 
 def int8_name(fp32_name: str) -> str:
@@ -83,8 +89,10 @@ def choose_rec(
     """The recogniser to load for the pack file `fp32_name` under `precision`.
 
     FileNotFoundError under ``"int8"`` when the int8 file was never derived (or is not a
-    derived file recorded in the manifest)."""
-    if precision == "fp32":
+    derived file recorded in the manifest). A pack without an int8 recipe (`INT8_PACKS`)
+    reads in fp32 whatever the precision: in fast mode, ``"int8"`` applies to the small
+    recogniser that re-reads, and the tiny one reads in fp32."""
+    if precision == "fp32" or pack not in INT8_PACKS:
         return RecChoice(fp32_name, "fp32")
     from . import packs as _packs
 
