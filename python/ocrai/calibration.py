@@ -292,10 +292,8 @@ def line_score(line: Line) -> float:
     return float(base ** max(1, len(line.text)))
 
 
-def word_scores(line: Line) -> list[float]:
-    """The product of each word's character confidences (words are the line's runs of
-    characters between spaces); where the runs do not match the words: each word's
-    confidence to the power of its length."""
+def _char_runs(line: Line) -> list[list[float]]:
+    """The character confidences of the line's runs of characters between spaces."""
     runs: list[list[float]] = []
     current: list[float] = []
     for c in line.chars:
@@ -307,6 +305,14 @@ def word_scores(line: Line) -> list[float]:
             current.append(c.confidence)
     if current:
         runs.append(current)
+    return runs
+
+
+def word_scores(line: Line) -> list[float]:
+    """The product of each word's character confidences (words are the line's runs of
+    characters between spaces); where the runs do not match the words: each word's
+    confidence to the power of its length."""
+    runs = _char_runs(line)
     if len(runs) == len(line.words):
         return [float(np.prod(run)) for run in runs]
     return [
@@ -320,17 +326,7 @@ def word_scores(line: Line) -> list[float]:
 def word_char_confidences(line: Line) -> list[list[float]]:
     """Each word's character confidences (the line's runs of characters between spaces);
     where the runs do not match the words: each word's confidence repeated its length."""
-    runs: list[list[float]] = []
-    current: list[float] = []
-    for c in line.chars:
-        if c.text.isspace():
-            if current:
-                runs.append(current)
-            current = []
-        else:
-            current.append(c.confidence)
-    if current:
-        runs.append(current)
+    runs = _char_runs(line)
     if len(runs) == len(line.words):
         return runs
     return [
