@@ -5,7 +5,7 @@
 DATA is the folder holding the labelled development sets ``ehri-typewritten`` and
 ``fondue-en`` (their images and ``manifest.jsonl``). The script builds one scanned PDF of
 pages from both sets (the images embedded as they are, by img2pdf, at their own
-resolution) in a temporary folder, then runs, in turn and ``--repeat`` times each,
+resolution) in a temporary folder, then runs, ``--repeat`` rounds of each in turn,
 
     ocrmypdf --jobs N --output-type pdf -l eng+deu      (Debian's tesseract-ocr)
     ocrmypdf --plugin ocrai.ocrmypdf --jobs N --output-type pdf          (fast mode)
@@ -92,28 +92,26 @@ def _build_pdf(pages: list[dict[str, Any]], folder: Path) -> Path:
     return pdf
 
 
-def _run(name: str, command: list[str], out: Path, repeat: int) -> dict[str, Any]:
-    times = []
-    for _ in range(repeat):
-        if out.exists():
-            out.unlink()
-        start = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=False)
-        times.append(time.perf_counter() - start)
-        if done.returncode != 0:
-            print(done.stderr[-3000:], file=sys.stderr)
-            msg = f"{name}: ocrmypdf failed with status {done.returncode}"
-            raise SystemExit(msg)
+def _run_once(name: str, command: list[str], out: Path) -> float:
+    if out.exists():
+        out.unlink()
+    start = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, timeout=3600, check=False)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        print(done.stderr[-3000:], file=sys.stderr)
+        msg = f"{name}: ocrmypdf failed with status {done.returncode}"
+        raise SystemExit(msg)
+    return seconds
+
+
+def _qpdf_check(out: Path) -> str:
     check = subprocess.run(
         ["qpdf", "--check", str(out)], capture_output=True, text=True, check=False
     )
-    return {
-        "engine": name,
-        "seconds": statistics.median(times),
-        "runs": times,
-        "qpdf_check": "clean" if check.returncode == 0 and "WARNING" not in check.stdout else
-        check.stdout[-500:],
-    }  # fmt: skip
+    if check.returncode == 0 and "WARNING" not in check.stdout:
+        return "clean"
+    return check.stdout[-500:]
 
 
 def _score(out: Path, pages: list[dict[str, Any]]) -> dict[str, float]:
@@ -172,10 +170,23 @@ def main(argv: list[str] | None = None) -> int:
             runs.append(("rapidocr", ["--plugin", "ocrmypdf_rapidocr", "-l", "eng"]))
         except ImportError:
             print("ocrmypdf_compare: ocrmypdf-rapidocr is not installed; left out")
+        # Round after round, every engine once per round: a machine whose load changes
+        # during the run slows every engine alike instead of the ones that ran then.
+        times: dict[str, list[float]] = {name: [] for name, _ in runs}
+        for _ in range(args.repeat):
+            for name, extra in runs:
+                out = folder / f"{name}.pdf"
+                command = [*ocrmypdf_cmd, *extra, str(source), str(out)]
+                times[name].append(_run_once(name, command, out))
         results = []
-        for name, extra in runs:
+        for name, _ in runs:
             out = folder / f"{name}.pdf"
-            result = _run(name, [*ocrmypdf_cmd, *extra, str(source), str(out)], out, args.repeat)
+            result: dict[str, Any] = {
+                "engine": name,
+                "seconds": statistics.median(times[name]),
+                "runs": times[name],
+                "qpdf_check": _qpdf_check(out),
+            }
             result.update(_score(out, pages))
             results.append(result)
     base = results[0]["seconds"]  # Tesseract's

@@ -634,6 +634,74 @@ def test_element_tree_holds_every_word_with_its_box(plugin: Any, tmp_path: Path)
         assert 0 <= word.confidence <= 1
 
 
+def test_precision_option_reaches_the_engine(plugin: Any) -> None:
+    """--ocrai-precision is the engine's precision; an int8 request without the derived
+    file fails with the message that names `ocrai models derive`."""
+    import argparse
+    import threading
+    from types import SimpleNamespace
+
+    parser = argparse.ArgumentParser()
+    plugin.add_options(parser)
+    assert parser.parse_args([]).ocrai_precision == "auto"
+    assert parser.parse_args(["--ocrai-precision", "fp32"]).ocrai_precision == "fp32"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--ocrai-precision", "int4"])
+
+    def engine_in_a_thread(options: Any) -> Any:
+        got: dict[str, Any] = {}
+
+        def work() -> None:  # a fresh thread: a fresh engine (one per OCRmyPDF worker)
+            try:
+                engine = plugin._engine(options)
+                got["precision"] = engine.precision
+                engine.free_resources()
+            except Exception as error:  # noqa: BLE001 - handed to the test
+                got["error"] = error
+
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join()
+        return got
+
+    fp32 = engine_in_a_thread(SimpleNamespace(ocrai_mode="default", ocrai_precision="fp32"))
+    assert fp32 == {"precision": "fp32"}
+    int8 = engine_in_a_thread(SimpleNamespace(ocrai_mode="default", ocrai_precision="int8"))
+    if "error" in int8:
+        assert isinstance(int8["error"], FileNotFoundError)
+        assert "ocrai models derive" in str(int8["error"])
+    else:
+        assert int8 == {"precision": "int8"}
+    # auto: int8 exactly when it can be had (derived, and a CPU with VNNI), else fp32.
+    from ocrai.precision import fast_int8_cpu
+
+    auto = engine_in_a_thread(SimpleNamespace(ocrai_mode="fast", ocrai_precision="auto"))
+    can = "error" not in int8 and fast_int8_cpu()
+    assert auto == {"precision": "int8" if can else "fp32"}
+
+
+def test_reread_option_reads_doubtful_words_or_whole_lines(plugin: Any, tmp_path: Path) -> None:
+    """--ocrai-reread words (the default) and lines both read the page; words re-reads
+    only parts of the lines the tiny recogniser doubts, so the two readings may differ in a
+    few characters, never in the lines found."""
+    import argparse
+    from types import SimpleNamespace
+
+    parser = argparse.ArgumentParser()
+    plugin.add_options(parser)
+    assert parser.parse_args([]).ocrai_reread == "words"
+    path = tmp_path / "page.png"
+    page = render_page(SAMPLE_TEXT["en"], lang="en", noise=0.2)
+    Image.fromarray(page.image).save(path, dpi=(300, 300))
+    texts = {}
+    for reread in ("words", "lines"):
+        options = SimpleNamespace(ocrai_mode="fast", ocrai_precision="fp32", ocrai_reread=reread)
+        _tree, text = plugin.OcraiEngine.generate_ocr(path, options=options)
+        texts[reread] = text
+        assert cer(text, "\n".join(SAMPLE_TEXT["en"]), "en") <= 0.03
+    assert len(texts["words"].splitlines()) == len(texts["lines"].splitlines())
+
+
 def test_orientation_and_deskew(plugin: Any, tmp_path: Path) -> None:
     upright = render_page(SAMPLE_TEXT["en"], lang="en").image
     paths = {}

@@ -252,6 +252,15 @@ RunOptions parse_options(const py::object& options) {
       o.rec_batch = as_int(key, v);
     } else if (key == "fallback_threshold") {
       if (!v.is_none()) o.fallback_threshold = as_float(key, v);
+    } else if (key == "reread") {
+      const std::string scope = as_str(key, v);
+      if (scope == "words") {
+        o.reread = RereadScope::kWords;
+      } else if (scope == "lines") {
+        o.reread = RereadScope::kLines;
+      } else {
+        bad_option(key, "'words' or 'lines'", v);
+      }
     } else if (key == "top_k") {
       o.top_k = as_int(key, v);
     } else if (key == "min_confidence") {
@@ -260,7 +269,7 @@ RunOptions parse_options(const py::object& options) {
       throw py::value_error("unknown option '" + key +
                             "'; known: detect, det_max_side, det_thresh, box_thresh, "
                             "unclip_ratio, classify, deskew, binarize, rec_batch, "
-                            "fallback_threshold, top_k, min_confidence, allow, deny, pattern, "
+                            "fallback_threshold, reread, top_k, min_confidence, allow, deny, pattern, "
                             "words, word_weight");
     }
   }

@@ -352,13 +352,18 @@ CtcLine ctc_greedy_decode(const float* probs, int steps, int classes, std::ptrdi
       }
       const bool before = next_run > 0 && runs[next_run - 1].cls == c;
       const bool after = next_run < runs.size() && runs[next_run].cls == c;
-      if (c != space_cls && !before && !after && p > line.gap_doubt) line.gap_doubt = p;
+      const float x = (static_cast<float>(t) + 0.5f) / static_cast<float>(valid_steps);
+      if (c != space_cls && !before && !after) {
+        line.gap_doubt = std::max(line.gap_doubt, p);
+        if (p > kDoubtMarkFloor) line.doubts.push_back({x, p, false});
+      }
       // A space only counts between two characters: at the ends it would be stripped.
       const bool inside = next_run > 0 && next_run < runs.size();
       if (space_ok && inside && space_cls > 0 && runs[next_run - 1].cls != space_cls &&
           runs[next_run].cls != space_cls) {
         const float q = sp.p(t, space_cls);
-        if (q > line.space_doubt) line.space_doubt = q;
+        line.space_doubt = std::max(line.space_doubt, q);
+        if (q > kDoubtMarkFloor) line.doubts.push_back({x, q, true});
       }
     }
   }
@@ -932,6 +937,7 @@ CtcLine ctc_constrained_decode(const float* probs, int steps, int classes,
   CtcLine line;
   line.gap_doubt = greedy.gap_doubt;
   line.space_doubt = greedy.space_doubt;
+  line.doubts = greedy.doubts;
   if (constraint.has_pattern()) line.pattern_matched = true;
   if (labels->empty()) return line;
   double aligned = 0;

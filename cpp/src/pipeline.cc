@@ -879,15 +879,147 @@ void Pipeline::recognize_lines(const LineWorks& lines, ColorOrder order, const R
   t.classify += ms_between(t0, Clock::now());
 }
 
+namespace {
+
+/// RereadScope::kWords: the words of a doubtful line that hold its doubt are re-read alone
+/// and spliced into the primary reading. Why: on the EHRI typewritten pages fast mode's gate
+/// doubts 72 % of the tiny recogniser's lines, so whole-line re-reads made fast mode as slow
+/// as the small pack (3.07 s a page either way, one thread), while the doubtful words are 50 %
+/// of those lines' length. What it costs (benchmarks/accuracy.py, fast mode, 1 thread, CER %
+/// lines -> words): uw3 0.34 -> 0.34, sroie 2.83 -> 2.86, tesseract 4.48 -> 4.49, fondue 0.41
+/// -> 0.41, EHRI 4.31 -> 4.34, rendered pages equal: the small recogniser no longer corrects
+/// the tiny one's confident errors in the words around, and a word keeps less of its line's
+/// context. So whole lines stay the default and words are the throughput choice (the
+/// OCRmyPDF plugin's).
+///
+/// Past this share of the line's length, the line is re-read whole: the spans would cost
+/// about as much as the line, and read worse.
+constexpr double kWordRereadMaxShare = 0.7;
+/// A span is read with at least this many line heights of the line on each side, and only
+/// what is read inside the span is kept: a word read alone loses its line's context (the
+/// small recogniser read "over" at a line's start as "ovér", "U.S." as "Ú.S.").
+constexpr double kSpanContext = 0.5;
+/// ... and at least this many line heights in all (short words most of all need their
+/// neighbours). Chosen on the tesseract, fondue-en and EHRI pages: 0, 4, 8 and 12 heights
+/// with 0 to 3 heights of context; 8 and 0.5 lost the least against whole lines.
+constexpr double kSpanMinRead = 8.0;
+
+/// Whole words of a line (characters [first, last) of its reading) that the fallback
+/// re-reads alone, from the middle of the gap before them to the middle of the gap after
+/// (x0, x1: fractions 0..1 of the line's crop; the line's ends at its ends).
+struct WordSpan {
+  std::size_t first = 0, last = 0;
+  double x0 = 0, x1 = 1;
+  /// The columns read: the span and its context on each side (kSpanContext, kSpanMinRead),
+  /// within the line, same unit.
+  double read0 = 0, read1 = 1;
+};
+
+/// The spans of `read` that hold its doubt: words with a character below `threshold`, and
+/// the words where a near miss above `gap_floor` (a character) or `space_floor` (a word
+/// break) happened, each read with `context` (and at least `min_read` in all) of the line
+/// around it (fractions of the line's crop); spans whose reads would overlap are one. Empty
+/// when the doubt is not in a part of the line (one word, or reads of more than
+/// kWordRereadMaxShare of its length): the line is then re-read whole.
+std::vector<WordSpan> doubtful_spans(const CtcLine& read, int space, float threshold,
+                                     float gap_floor, float space_floor, double context, double min_read) {
+  const auto& chars = read.chars;
+  struct Word {
+    std::size_t first, last;
+    bool doubtful = false;
+  };
+  std::vector<Word> words;
+  for (std::size_t i = 0; i < chars.size();) {
+    if (chars[i].cls == space) {
+      ++i;
+      continue;
+    }
+    Word w{i, i};
+    while (w.last < chars.size() && chars[w.last].cls != space) {
+      w.doubtful = w.doubtful || chars[w.last].confidence < threshold;
+      ++w.last;
+    }
+    words.push_back(w);
+    i = w.last;
+  }
+  if (words.size() < 2) return {};
+  // A near miss belongs to the word around it; one in a gap between words, to both.
+  for (const CtcDoubt& d : read.doubts) {
+    if (d.p <= (d.space ? space_floor : gap_floor)) continue;
+    for (std::size_t k = 0; k < words.size(); ++k) {
+      const double a = chars[words[k].first].x0, b = chars[words[k].last - 1].x1;
+      const bool before_next = k + 1 == words.size() || d.x < chars[words[k + 1].first].x0;
+      const bool after_prev = k == 0 || d.x > chars[words[k - 1].last - 1].x1;
+      if ((d.x >= a && d.x <= b) || (d.x > b && before_next) || (d.x < a && after_prev)) {
+        words[k].doubtful = true;
+      }
+    }
+  }
+  // Runs of doubtful words, cut in the middle of the gaps around them; runs whose context
+  // would overlap are read as one (with the words between them).
+  std::vector<WordSpan> spans;
+  for (std::size_t k = 0; k < words.size();) {
+    if (!words[k].doubtful) {
+      ++k;
+      continue;
+    }
+    std::size_t end = k;
+    while (end < words.size() && words[end].doubtful) ++end;
+    WordSpan span{words[k].first, words[end - 1].last};
+    if (k > 0) span.x0 = 0.5 * (chars[words[k - 1].last - 1].x1 + chars[span.first].x0);
+    if (end < words.size()) span.x1 = 0.5 * (chars[span.last - 1].x1 + chars[words[end].first].x0);
+    const double pad = std::max(context, 0.5 * (min_read - (span.x1 - span.x0)));
+    span.read0 = std::max(0.0, span.x0 - pad);
+    span.read1 = std::min(1.0, span.x1 + pad);
+    if (!spans.empty() && spans.back().read1 >= span.read0) {
+      WordSpan& previous = spans.back();
+      previous.last = span.last;
+      previous.x1 = span.x1;
+      previous.read1 = span.read1;
+    } else {
+      spans.push_back(span);
+    }
+    k = end;
+  }
+  double share = 0;
+  for (const WordSpan& span : spans) share += span.read1 - span.read0;
+  if (spans.empty() || share > kWordRereadMaxShare) return {};
+  return spans;
+}
+
+/// Columns [x0, x1) of `image`, copied.
+Image columns(const ImageView& image, int x0, int x1) {
+  Image out(x1 - x0, image.height, image.channels);
+  const MutableImageView dst = out.mutable_view();
+  for (int y = 0; y < image.height; ++y) {
+    std::memcpy(dst.row(y), image.row(y) + static_cast<std::ptrdiff_t>(x0) * image.channels,
+                dst.row_bytes());
+  }
+  return out;
+}
+
+/// `cls` of dictionary `from` in dictionary `to`, or -1.
+int class_in(const Dictionary& from, const Dictionary& to, int cls) {
+  return to.find(from.symbol(cls));
+}
+
+}  // namespace
+
 void Pipeline::reread_lines(const LineWorks& lines, ColorOrder order, const RunOptions& o,
                             const CtcConstraint* constraint, StageTimings& t) const {
   if (!fallback_) return;
   const float threshold = o.fallback_threshold.value_or(kDefaultFallbackThreshold);
-  std::vector<LineWork*> reread[2];
   // A confident mean can hide one doubtful character (an accent read as its neighbour):
   // any character below 5/6 of the threshold sends the line too.
   const float char_threshold = threshold * kFallbackCharShare;
-  const int space = rec_->dict.space_class();
+  const Dictionary& primary = rec_->dict;
+  const Dictionary& second = fallback_->dict;
+  const int space = primary.space_class();
+  // Lines re-read whole (upright, turned); and lines of which only some words are, with
+  // those words' crops (one LineWork each, in the lines' order).
+  std::vector<LineWork*> whole[2];
+  std::vector<std::pair<LineWork*, std::vector<WordSpan>>> parted;
+  LineWorks span_works;
   for (const auto& line : lines) {
     LineWork* w = line.get();
     // A line that matches no reading of the pattern may match the fallback's.
@@ -897,22 +1029,104 @@ void Pipeline::reread_lines(const LineWorks& lines, ColorOrder order, const RunO
     for (const CtcChar& c : w->read.chars) {
       doubtful = doubtful || (c.cls != space && c.confidence < char_threshold);
     }
-    if (doubtful || fallback_expresses_better(w->read.text(w->by->dict))) {
-      reread[w->rotated ? 1 : 0].push_back(w);
+    const bool expresses = fallback_expresses_better(w->read.text(primary));
+    if (!doubtful && !expresses) continue;
+    // Words alone only where the reading is free (a pattern or words judge the whole line),
+    // upright, and every character kept has a class in the fallback's dictionary.
+    std::vector<WordSpan> spans;
+    if (o.reread == RereadScope::kWords && !constraint && !w->rotated && !expresses) {
+      const double height = static_cast<double>(w->crop.height()) / std::max(1, w->crop.width());
+      spans = doubtful_spans(w->read, space, threshold, kFallbackGapDoubt, kFallbackSpaceDoubt,
+                             kSpanContext * height, kSpanMinRead * height);
+      for (const CtcChar& c : w->read.chars) {
+        if (class_in(primary, second, c.cls) < 0) spans.clear();
+      }
     }
+    if (spans.empty()) {
+      whole[w->rotated ? 1 : 0].push_back(w);
+      continue;
+    }
+    const int width = w->crop.width();
+    for (WordSpan& span : spans) {
+      const int x0 = std::clamp(static_cast<int>(std::floor(span.read0 * width)), 0, width - 1);
+      const int x1 = std::clamp(static_cast<int>(std::ceil(span.read1 * width)), x0 + 1, width);
+      span.read0 = static_cast<double>(x0) / width;
+      span.read1 = static_cast<double>(x1) / width;
+      auto part = std::make_unique<LineWork>();
+      part->crop = columns(w->crop.view(), x0, x1);
+      span_works.push_back(std::move(part));
+    }
+    parted.emplace_back(w, std::move(spans));
   }
   for (int r = 0; r < 2; ++r) {
     if (r == 1) {
-      for (LineWork* w : reread[1]) {
+      for (LineWork* w : whole[1]) {
         if (w->crop180.empty()) w->crop180 = rotated_180(w->crop.view());
       }
     }
-    recognize(*fallback_, reread[r], order, r == 1, o.rec_batch, o.top_k, constraint, t);
-    for (LineWork* w : reread[r]) {
+    std::vector<LineWork*> batch = whole[r];
+    if (r == 0) {
+      for (const auto& part : span_works) batch.push_back(part.get());
+    }
+    recognize(*fallback_, batch, order, r == 1, o.rec_batch, o.top_k, constraint, t);
+    for (LineWork* w : whole[r]) {
       w->read = std::move(w->candidate);
       w->by = fallback_.get();
       w->fallback = true;
     }
+  }
+  // Splice: the primary reading's characters outside the spans (in the fallback's classes)
+  // and the fallback's readings of the spans, placed along the line.
+  std::size_t next_part = 0;
+  for (auto& [w, spans] : parted) {
+    const auto& chars = w->read.chars;
+    CtcLine spliced;
+    auto keep = [&](CtcChar c, int cls) {
+      const bool is_space = cls == second.space_class();
+      if (is_space && (spliced.chars.empty() || spliced.chars.back().cls == cls)) return;
+      c.cls = cls;
+      spliced.chars.push_back(std::move(c));
+    };
+    auto keep_primary = [&](std::size_t lo, std::size_t hi) {
+      for (std::size_t i = lo; i < hi; ++i) {
+        CtcChar c = chars[i];
+        std::vector<std::pair<int, float>> alternatives;
+        for (const auto& [cls, p] : c.alternatives) {
+          const int mapped = class_in(primary, second, cls);
+          if (mapped >= 0) alternatives.emplace_back(mapped, p);
+        }
+        c.alternatives = std::move(alternatives);
+        keep(std::move(c), class_in(primary, second, chars[i].cls));
+      }
+    };
+    std::size_t done = 0;
+    for (const WordSpan& span : spans) {
+      keep_primary(done, span.first);
+      CtcLine& part = span_works[next_part++]->candidate;
+      const double scale = span.read1 - span.read0;
+      for (CtcChar& c : part.chars) {
+        const double centre = span.read0 + 0.5 * (c.x0 + c.x1) * scale;
+        if (centre < span.x0 || centre >= span.x1) continue;  // the context's
+        c.x0 = static_cast<float>(std::max(span.x0, span.read0 + c.x0 * scale));
+        c.x1 = static_cast<float>(std::min(span.x1, span.read0 + c.x1 * scale));
+        const int cls = c.cls;
+        keep(std::move(c), cls);
+      }
+      spliced.gap_doubt = std::max(spliced.gap_doubt, part.gap_doubt);
+      spliced.space_doubt = std::max(spliced.space_doubt, part.space_doubt);
+      done = span.last;
+    }
+    keep_primary(done, chars.size());
+    while (!spliced.chars.empty() && spliced.chars.back().cls == second.space_class()) {
+      spliced.chars.pop_back();
+    }
+    double sum = 0;
+    for (const CtcChar& c : spliced.chars) sum += c.confidence;
+    spliced.confidence =
+        spliced.chars.empty() ? 0.f : static_cast<float>(sum / static_cast<double>(spliced.chars.size()));
+    w->read = std::move(spliced);
+    w->by = fallback_.get();
+    w->fallback = true;
   }
 }
 

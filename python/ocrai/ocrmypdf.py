@@ -35,6 +35,7 @@ without Tesseract installed.
 
 from __future__ import annotations
 
+import logging
 import math
 import shutil
 import threading
@@ -73,6 +74,8 @@ _LEVEL_SLOPE = 0.005  # OCRmyPDF's renderer takes flatter baselines as level  # 
 
 _local = threading.local()
 _lock = threading.Lock()
+_hinted = threading.Event()  # the hint to derive the int8 recogniser is logged once
+_log = logging.getLogger(__name__)
 
 
 def _engine(options: Any, *, classifier: bool = False) -> OcrAI:
@@ -84,16 +87,41 @@ def _engine(options: Any, *, classifier: bool = False) -> OcrAI:
         engine.free_resources()  # replaced by one that has the classifier
         engine = None
     if engine is None:
-        from .engine import OcrAI
-
         with _lock:  # the first copy of the model files into the store happens once
-            engine = OcrAI(
-                threads=1,
-                fast=getattr(options, "ocrai_mode", "fast") == "fast",
-                classify="auto" if classifier else "off",
-            )
+            engine = _new_engine(options, classifier=classifier)
         _local.engine, _local.classifier = engine, classifier
     return engine
+
+
+def _new_engine(options: Any, *, classifier: bool) -> OcrAI:
+    """An engine of one thread as the options say. ``--ocrai-precision auto`` is the int8
+    recogniser when it was derived and this CPU has VNNI (see the module documentation),
+    else fp32."""
+    from .engine import OcrAI
+    from .precision import fast_int8_cpu
+
+    precision = getattr(options, "ocrai_precision", "auto")
+    settings: dict[str, Any] = {
+        "threads": 1,
+        "fast": getattr(options, "ocrai_mode", "fast") == "fast",
+        "classify": "auto" if classifier else "off",
+    }
+    if precision == "auto" and fast_int8_cpu():
+        try:
+            return OcrAI(precision="int8", **settings)
+        except FileNotFoundError:
+            if not _hinted.is_set():
+                _hinted.set()
+                _log.info(
+                    "ocrai reads in fp32: derive the int8 recogniser once with "
+                    "`ocrai models derive` for faster OCR"
+                )
+        precision = "fp32"
+    return OcrAI(precision=precision, **settings)
+
+
+def _reading_options(options: Any) -> dict[str, Any]:
+    return {"reread": getattr(options, "ocrai_reread", "words")}
 
 
 def _wants_orientation(options: Any) -> bool:
@@ -103,7 +131,7 @@ def _wants_orientation(options: Any) -> bool:
 def _read(input_file: Path, options: Any) -> Page:
     # The line classifier is loaded only to answer the page orientation; reading keeps it
     # off, as ocrai's default does.
-    return _engine(options).recognize(input_file, classify="off")
+    return _engine(options).recognize(input_file, classify="off", **_reading_options(options))
 
 
 def _box(bbox: tuple[float, float, float, float]) -> BoundingBox:
@@ -305,6 +333,22 @@ def add_options(parser: Any) -> None:
         default="fast",
         help="fast (default): ocrai's tiny pack, unsure lines re-read with the small one; "
         "default: the small pack for every line (slower, a little more accurate)",
+    )
+    group.add_argument(
+        "--ocrai-precision",
+        choices=("auto", "int8", "fp32"),
+        default="auto",
+        help="the small recogniser's arithmetic: auto (default) int8 when it was derived "
+        "(`ocrai models derive`) and the CPU has VNNI, else fp32; int8 insists on it; "
+        "fp32 never uses it",
+    )
+    group.add_argument(
+        "--ocrai-reread",
+        choices=("words", "lines"),
+        default="words",
+        help="in fast mode, what the small recogniser re-reads of a line the tiny one is "
+        "unsure of: words (default) the doubtful words with some of the line around them, "
+        "lines the whole line (a little more accurate, slower on typewritten pages)",
     )
 
 

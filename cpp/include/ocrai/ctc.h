@@ -71,6 +71,17 @@ struct CtcChar {
   std::vector<std::pair<int, float>> alternatives;
 };
 
+/// A near miss of the greedy reading at one blank step (see CtcLine::doubts).
+struct CtcDoubt {
+  float x = 0.f;       ///< the step's centre along the line, as a fraction 0..1
+  float p = 0.f;       ///< the probability of the character (or space) the blank won over
+  bool space = false;  ///< true: a word break (space_doubt); false: a character (gap_doubt)
+};
+
+/// Near misses below this probability are not kept in CtcLine::doubts: far below the
+/// pipeline's re-read thresholds (0.05), and most blank steps have one.
+inline constexpr float kDoubtMarkFloor = 0.02f;
+
 /// One decoded line.
 struct CtcLine {
   std::vector<CtcChar> chars;  ///< leading and trailing spaces removed
@@ -84,6 +95,10 @@ struct CtcLine {
   /// blank wins, the highest probability of the space: how close the reading came to a
   /// word break it did not make ("total:" for "total :"). 0 otherwise.
   float space_doubt = 0.f;
+  /// With `measure_gaps`: where along the line (fractions 0..1 of the text's length) the
+  /// near misses measured by gap_doubt and space_doubt happened, each step whose probability
+  /// is above kDoubtMarkFloor, so that a re-read can be limited to the words around them.
+  std::vector<CtcDoubt> doubts;
   /// With a pattern: whether the reading matches it (false: nothing the model could read
   /// matched, and this is the reading without the pattern). Unset without a pattern.
   std::optional<bool> pattern_matched;

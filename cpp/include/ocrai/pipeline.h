@@ -69,6 +69,14 @@ inline DbOptions pipeline_db_options() {
   return o;
 }
 
+/// What the fallback recogniser re-reads of a line the gate doubts.
+enum class RereadScope {
+  kLines,  ///< the whole line (the default)
+  kWords,  ///< the doubtful words only, with some of the line around them, spliced into the
+           ///< primary reading: faster where most lines are doubtful, a little less accurate
+           ///< (see pipeline.cc, kWordRereadMaxShare)
+};
+
 /// Per-run options (A.1 of the team brief). `validate` checks them against a pipeline.
 struct RunOptions {
   bool detect = true;      ///< false: the whole image is one text line
@@ -83,6 +91,7 @@ struct RunOptions {
   /// Lines read below this confidence go to the fallback recogniser; unset: the default
   /// (kDefaultFallbackThreshold) when there is a fallback, none otherwise.
   std::optional<float> fallback_threshold;
+  RereadScope reread = RereadScope::kLines;  ///< see RereadScope and reread_lines
   int top_k = 0;             ///< alternatives per character (0: none)
   float min_confidence = 0;  ///< lines read below this are dropped
   /// What readings may contain (character sets, a pattern, words); null: anything. Compiled
@@ -228,8 +237,9 @@ class Pipeline {
   /// Time: crop, recognize, decode; classify for the classifier and the turned readings.
   void recognize_lines(const LineWorks& lines, ColorOrder order, const RunOptions& options,
                        const CtcConstraint* constraint, StageTimings& t) const;
-  /// Re-read: readings the fallback gate doubts -> replaced by the fallback recogniser's
-  /// (nothing without a fallback). Time: crop, recognize, decode.
+  /// Re-read: readings the fallback gate doubts -> replaced by the fallback recogniser's,
+  /// whole or (RereadScope::kWords) in the doubtful words only (nothing without a
+  /// fallback). Time: crop, recognize, decode.
   void reread_lines(const LineWorks& lines, ColorOrder order, const RunOptions& options,
                     const CtcConstraint* constraint, StageTimings& t) const;
   /// Layout: readings -> page.lines (kept lines in reading order, with characters and words),
