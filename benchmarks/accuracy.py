@@ -208,11 +208,11 @@ def run_set(
     return result
 
 
-def engine_reader(engine: Any) -> Callable[[Sample], str]:
-    """`read` for `run_set` from an ``ocrai.OcrAI``."""
+def engine_reader(engine: Any, **options: Any) -> Callable[[Sample], str]:
+    """`read` for `run_set` from an ``ocrai.OcrAI`` (with `options` for each call)."""
 
     def read(sample: Sample) -> str:
-        page = engine.recognize(sample.image, detect=sample.detect)
+        page = engine.recognize(sample.image, detect=sample.detect, **options)
         return str(page.text)
 
     return read
@@ -331,6 +331,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the recogniser's arithmetic (int8: derived by `ocrai models derive`)",
     )
     parser.add_argument(
+        "--reread",
+        choices=("lines", "words"),
+        default="lines",
+        help="fast mode: what the small recogniser re-reads of a doubted line (lines)",
+    )
+    parser.add_argument(
         "--peer",
         choices=["rapidocr"],
         help="read with a peer instead of ocrai: rapidocr 3.10 (2 threads unless --threads)",
@@ -362,13 +368,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             results = evaluate(
                 args.folders,
                 rendered=args.rendered,
-                read=engine_reader(engine),
+                read=engine_reader(engine, reread=args.reread),
                 max_lines=args.max_lines,
             )
         finally:
             engine.free_resources()
         mode = (
             f"pack {args.pack}{' fast' if args.fast else ''}, {engine.precision}, "
+            f"{args.reread} re-read, "
             f"threads {engine.threads}"
         )
         title = f"ocrai accuracy ({mode})"

@@ -8,8 +8,10 @@ pages from both sets (the images embedded as they are, by img2pdf, at their own
 resolution) in a temporary folder, then runs, ``--repeat`` rounds of each in turn,
 
     ocrmypdf --jobs N --output-type pdf -l eng+deu      (Debian's tesseract-ocr)
-    ocrmypdf --plugin ocrai.ocrmypdf --jobs N --output-type pdf          (fast mode)
     ocrmypdf --plugin ocrai.ocrmypdf --ocrai-mode default ...
+    ocrmypdf --plugin ocrai.ocrmypdf --jobs N --output-type pdf          (the defaults: fast
+                                            mode, doubtful words re-read, int8 if derived)
+    ocrmypdf --plugin ocrai.ocrmypdf --ocrai-reread lines --ocrai-precision fp32 ...
     ocrmypdf --plugin ocrmypdf_rapidocr -l eng ...      (when that plugin is installed;
                                                         it reads one language)
 
@@ -130,6 +132,17 @@ def _score(out: Path, pages: list[dict[str, Any]]) -> dict[str, float]:
     return {"cer": cer(read, truth), "cer_nospace": nospace}
 
 
+def _int8_state() -> str:
+    from ocrai import OcrAI
+    from ocrai.precision import fast_int8_cpu
+
+    try:
+        OcrAI(precision="int8").free_resources()
+    except FileNotFoundError:
+        return "not derived (run `ocrai models derive` first to measure it)"
+    return "derived, used" if fast_int8_cpu() else "derived, not used (no VNNI)"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", type=Path, help="folder with ehri-typewritten and fondue-en")
@@ -163,6 +176,17 @@ def main(argv: list[str] | None = None) -> int:
             ("tesseract", ["-l", "eng+deu"]),
             ("ocrai-default", ["--plugin", "ocrai.ocrmypdf", "--ocrai-mode", "default"]),
             ("ocrai-fast", ["--plugin", "ocrai.ocrmypdf", "--ocrai-mode", "fast"]),
+            (
+                "ocrai-fast-lines-fp32",
+                [
+                    "--plugin",
+                    "ocrai.ocrmypdf",
+                    "--ocrai-reread",
+                    "lines",
+                    "--ocrai-precision",
+                    "fp32",
+                ],
+            ),
         ]
         try:
             import ocrmypdf_rapidocr  # noqa: F401
@@ -195,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(pages)} pages ({', '.join(p['image'] for p in pages)}), --jobs {args.jobs}, "
         f"{args.repeat} run(s) each, load average before/after {load[0]:.2f}"
     )
+    print(f"ocrai's int8 recogniser: {_int8_state()} (the plugin's --ocrai-precision auto)")
     print(f"{'engine':<11} {'seconds':>8} {'x tess.':>8} {'CER %':>7} {'CER % no space':>15} qpdf")
     for r in results:
         r["ratio_to_tesseract"] = r["seconds"] / base
