@@ -324,6 +324,15 @@ def test_fit_calibration_script_reads_sets_and_prints_the_table(
     assert f"| small | fondue-en | {len(rendered.lines)} |" in out
     assert "| small | uw3-lines | 2 |" in out
     assert "worst leave-one-set-out line ECE" in out
+    assert all(r["text"] and r["truth"] for r in records)  # judged again when fitting
+
+    # --reread reads a mode again in place of its records in the cache (not beside them)
+    cache.write_text(cache.read_text().replace('"correct": true', '"correct": false'))
+    args = [str(tmp_path), "--jobs", "1", "--modes", "small", "--readings", str(cache)]
+    assert script.main([*args, "--reread", "small"]) == 0
+    again = [json.loads(x) for x in cache.read_text().splitlines()]
+    assert len(again) == len(records)
+    assert all(r["correct"] for r in again if r["set"] == "fondue-en" and r["level"] == "line")
 
 
 def _script() -> ModuleType:
