@@ -86,7 +86,7 @@ def test_line_confidence_is_calibrated(benchmark: Any, mode: str) -> None:
             out += fit.read_set(mode, root / s, threads=2, max_pages=pages, crops=False)
         return out
 
-    records = benchmark.pedantic(read, rounds=1, iterations=1)
+    records = fit.judged(benchmark.pedantic(read, rounds=1, iterations=1))
     lines = [r for r in records if r["level"] == "line"]
     for s in sets:
         mine = [r for r in lines if r["set"] == s]

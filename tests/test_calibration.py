@@ -7,6 +7,7 @@ import json
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pytest
@@ -323,3 +324,72 @@ def test_fit_calibration_script_reads_sets_and_prints_the_table(
     assert f"| small | fondue-en | {len(rendered.lines)} |" in out
     assert "| small | uw3-lines | 2 |" in out
     assert "worst leave-one-set-out line ECE" in out
+    assert all(r["text"] and r["truth"] for r in records)  # judged again when fitting
+
+    # --reread reads a mode again in place of its records in the cache (not beside them)
+    cache.write_text(cache.read_text().replace('"correct": true', '"correct": false'))
+    args = [str(tmp_path), "--jobs", "1", "--modes", "small", "--readings", str(cache)]
+    assert script.main([*args, "--reread", "small"]) == 0
+    again = [json.loads(x) for x in cache.read_text().splitlines()]
+    assert len(again) == len(records)
+    assert all(r["correct"] for r in again if r["set"] == "fondue-en" and r["level"] == "line")
+
+
+def _script() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "fit_calibration_judge", ROOT / "scripts" / "fit_calibration.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    return script
+
+
+def test_the_judge_reads_forms_the_ground_truths_do_not_keep_apart() -> None:
+    """Typographic quotes, apostrophes and dashes and EHRI's Cyrillic ä/ö are the plain
+    characters; SROIE and EHRI ignore spacing, SROIE case; a tesseract line whose ground
+    truth could not write a character is not judged; any other difference is wrong."""
+    judge = _script().judge
+    curly = "he said \u201cI don't\u2014\u201d"
+    assert judge(curly, 'he said "I don\u2019t\u2013"', "fondue-en")
+    assert judge("estab-", "estab\u00ac", "fondue-en")
+    assert judge("zun\u00e4chst", "zun\u04d3chst", "ehri-typewritten")  # Cyrillic a
+    assert judge("Total:", "TOTAL :", "sroie")
+    assert judge("Čís, jedn.", "Čís,jedn.", "ehri-typewritten")
+    assert judge("a  b ", "a b", "uw3-lines")
+    assert judge("Café, housed", "Caf~~, housed", "tesseract") is None
+    assert judge("Cafe", "Caf~~", "fondue-en") is False  # only the tesseract pages' mark
+    assert not judge("Total:", "TOTAL :", "fondue-en")  # spacing and case count elsewhere
+    assert not judge("I am", "l am", "fondue-en")
+    assert not judge("112.46", "112.45", "sroie")
+    assert not judge("zunachst", "zun\u04d3chst", "ehri-typewritten")
+
+
+def test_records_are_judged_again_from_their_texts() -> None:
+    """A record that keeps its texts takes the judge's verdict of today, not the one it was
+    written with; one the judge cannot tell is left out; an old record without texts keeps
+    its own."""
+    script = _script()
+    base = {"mode": "small", "level": "line", "chars": [0.9], "n": 1}
+    records = [
+        {**base, "set": "fondue-en", "text": "it\u2019s", "truth": "it's", "correct": False},
+        {**base, "set": "tesseract", "text": "é", "truth": "~", "correct": False},
+        {**base, "set": "sroie", "correct": True},
+    ]
+    assert [(r["set"], r["correct"]) for r in script.judged(records)] == [
+        ("fondue-en", True),
+        ("sroie", True),
+    ]
+
+
+def test_noise_floor_is_what_calibrated_confidences_score(rng: np.random.Generator) -> None:
+    """The ECE of perfectly calibrated confidences is not 0 on a finite set: the floor is
+    what such confidences score on average, and falls as the set grows."""
+    floor = _script().noise_floor
+    small, large = rng.uniform(0.6, 1.0, 50), rng.uniform(0.6, 1.0, 5000)
+    outcomes = rng.uniform(size=(300, small.size)) < small
+    drawn = np.mean([expected_calibration_error(small, o) for o in outcomes])
+    assert floor(small) == pytest.approx(drawn, rel=0.15)
+    assert floor(large) < floor(small) / 4
+    assert floor(np.ones(100)) == 0.0
