@@ -419,6 +419,7 @@ def test_command_option_errors(recognizer: DescribingRecognizer) -> None:
         ["read", "x.png", "--threads", "0"],
         ["read", "x.png", "--pack", "huge"],
         ["read", "x.png", "--dpi", "-3"],
+        ["read", "x.png", "--fast", "--reread", "letters"],
     ):
         with pytest.raises(SystemExit) as exc:
             parser.parse_args(argv)
@@ -507,6 +508,9 @@ def test_ocrai_read_with_the_models(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["read", str(folder / "en.png"), "--threads", "2"]) == 0
     captured = capsys.readouterr()
     assert captured.out == english.text + "\n"
+    # Fast mode, re-reading doubted words only: the same clean page.
+    assert main(["read", str(folder / "en.png"), "-t", "2", "--fast", "--reread", "words"]) == 0
+    assert capsys.readouterr().out == english.text + "\n"
 
     out = tmp_path / "out"
     assert main(["read", str(folder), "-o", str(out), "-f", "json", "-t", "2"]) == 1

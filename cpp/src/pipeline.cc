@@ -922,7 +922,8 @@ struct WordSpan {
 /// when the doubt is not in a part of the line (one word, or reads of more than
 /// kWordRereadMaxShare of its length): the line is then re-read whole.
 std::vector<WordSpan> doubtful_spans(const CtcLine& read, int space, float threshold,
-                                     float gap_floor, float space_floor, double context, double min_read) {
+                                     float gap_floor, float space_floor, double context,
+                                     double min_read) {
   const auto& chars = read.chars;
   struct Word {
     std::size_t first, last;
@@ -1122,8 +1123,8 @@ void Pipeline::reread_lines(const LineWorks& lines, ColorOrder order, const RunO
     }
     double sum = 0;
     for (const CtcChar& c : spliced.chars) sum += c.confidence;
-    spliced.confidence =
-        spliced.chars.empty() ? 0.f : static_cast<float>(sum / static_cast<double>(spliced.chars.size()));
+    const auto count = static_cast<double>(spliced.chars.size());
+    spliced.confidence = spliced.chars.empty() ? 0.f : static_cast<float>(sum / count);
     w->read = std::move(spliced);
     w->by = fallback_.get();
     w->fallback = true;

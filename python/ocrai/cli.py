@@ -262,6 +262,7 @@ def _open_engine(args: argparse.Namespace) -> Any:
         pack=_READ_PACKS[args.pack],
         fast=args.fast,
         precision=getattr(args, "precision", "auto"),  # `ocrai read --precision`
+        options={"reread": getattr(args, "reread", "lines")},  # `ocrai read --reread`
         **_reading_args(args),
     )
 
@@ -408,7 +409,7 @@ def _cmd_read_cluster(args: argparse.Namespace) -> int:
         max_pixels=args.max_pixels,
         dpi=args.dpi,
         # --allow/--deny/--pattern: per call on the workers, as the engine's are here
-        options=tuple(_reading_args(args).items()),
+        options=(*_reading_args(args).items(), ("reread", args.reread)),
     )
     try:
         with ocrai_dask.connect(args.scheduler, workers=args.workers) as client:
@@ -500,6 +501,13 @@ def _add_read(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         default="auto",
         help="recogniser arithmetic: int8 (from `ocrai models derive`) where the CPU has VNNI "
         "under auto (default), or always int8 / fp32",
+    )
+    parser.add_argument(
+        "--reread",
+        choices=("lines", "words"),
+        default="lines",
+        help="--fast: re-read the whole lines the tiny recogniser doubts (default) or only "
+        "the doubted words (faster on typewritten and noisy pages, a little less accurate)",
     )
     parser.add_argument(
         "-t", "--threads", type=_positive_int, metavar="N", help="threads (default: cores)"

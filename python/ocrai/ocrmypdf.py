@@ -18,10 +18,14 @@ renderer) writes ocrai's own invisible-text PDF of the page (``ocrai.export.to_p
 - Deskew (``--deskew``): ``ocrai.preprocess.estimate_skew``.
 - ``--ocrai-mode fast`` (the default here): ocrai's fast mode, the tiny pack with unsure
   lines re-read by the small one; ``--ocrai-mode default`` reads every line with the small
-  pack. Fast is the plugin's default because OCRmyPDF is a throughput tool measured against
+  pack. ``--ocrai-reread words`` (the default here) re-reads only the doubted words of a
+  line (``lines``: whole lines), and ``--ocrai-precision auto`` (the default) reads with the
+  int8 recogniser when it was derived (``ocrai models derive``) and the CPU has VNNI. These
+  defaults are for throughput, as OCRmyPDF is a throughput tool measured against
   Tesseract: on six development pages behind OCRmyPDF (``benchmarks/ocrmypdf_compare.py``,
-  a quiet run) fast mode took 1.09x Tesseract's time with a CER of 2.69 % (Tesseract
-  12.79 %), the small pack 1.64x with 1.75 %.
+  three rounds, load 1.3-1.6) they took 1.01-1.03x Tesseract's time with a CER of 2.75 %
+  (Tesseract 12.79 %); fast mode with whole lines in fp32 1.19-1.24x (2.69 %); the small
+  pack (int8) 1.32-1.38x (1.74 %).
 - Threads: OCRmyPDF runs pages in parallel (``--jobs``), so each worker (process or
   thread) has its own engine with a budget of one thread, made at its first page and
   released when the worker ends (at process exit, or when the thread's storage goes).
