@@ -109,21 +109,6 @@ TESSERACT_PAGE = HIGH_WATER + textwrap.dedent(
 )
 
 
-def tessdata() -> str:
-    pytest.importorskip("tesserocr")
-    found = next(
-        (
-            p
-            for p in Path("/usr/share/tesseract-ocr").glob("*/tessdata")
-            if (p / "eng.traineddata").is_file()
-        ),
-        None,
-    )
-    if found is None:
-        pytest.skip("Debian's tesseract-ocr-eng is not installed")
-    return f"{found}/"
-
-
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     from PIL import Image
@@ -195,7 +180,7 @@ def summary(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.mark.benchmark(group="cold-start")
 def test_cold_start_tesserocr(benchmark: Any, inputs: dict[str, Any]) -> None:
-    data = tessdata()
+    data = bench_pipeline.tessdata()
     runs: list[dict[str, Any]] = []
 
     def cold() -> dict[str, Any]:
@@ -227,7 +212,7 @@ def test_cold_start_ocrai(benchmark: Any, inputs: dict[str, Any]) -> None:
 
 @pytest.mark.benchmark(group="peak-rss-a4")
 def test_peak_rss_tesserocr(benchmark: Any, inputs: dict[str, Any]) -> None:
-    data = tessdata()
+    data = bench_pipeline.tessdata()
     runs: list[dict[str, Any]] = []
 
     def read() -> dict[str, Any]:

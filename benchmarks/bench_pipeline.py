@@ -269,11 +269,11 @@ def rapidocr_ng_engine(tmp_path_factory: pytest.TempPathFactory) -> Any:
     )
 
 
-@pytest.fixture(scope="module")
-def tesseract() -> Iterator[tuple[Any, Any]]:
-    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
-    tesserocr = pytest.importorskip("tesserocr")
-    tessdata = next(
+def tessdata() -> str:
+    """The folder of Debian's English Tesseract data (with a trailing slash, as tesserocr
+    wants it); skips without tesserocr or the data."""
+    pytest.importorskip("tesserocr")
+    found = next(
         (
             p
             for p in Path("/usr/share/tesseract-ocr").glob("*/tessdata")
@@ -281,9 +281,16 @@ def tesseract() -> Iterator[tuple[Any, Any]]:
         ),
         None,
     )
-    if tessdata is None:
+    if found is None:
         pytest.skip("Debian's tesseract-ocr-eng is not installed")
-    api = tesserocr.PyTessBaseAPI(path=f"{tessdata}/", lang="eng")
+    return f"{found}/"
+
+
+@pytest.fixture(scope="module")
+def tesseract() -> Iterator[tuple[Any, Any]]:
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    tesserocr = pytest.importorskip("tesserocr")
+    api = tesserocr.PyTessBaseAPI(path=tessdata(), lang="eng")
     yield tesserocr, api
     api.End()
 

@@ -284,13 +284,7 @@ def test_fit_calibration_script_reads_sets_and_prints_the_table(
 ) -> None:
     """The refit command on a small rendered stand-in for ../shared/data: a page set with
     line boxes and a line set; every line read right, the table printed per set."""
-    spec = importlib.util.spec_from_file_location(
-        "fit_calibration", ROOT / "scripts" / "fit_calibration.py"
-    )
-    assert spec is not None
-    assert spec.loader is not None
-    script = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(script)
+    script = _script()
 
     pages = tmp_path / "fondue-en"
     pages.mkdir()
@@ -336,8 +330,9 @@ def test_fit_calibration_script_reads_sets_and_prints_the_table(
 
 
 def _script() -> ModuleType:
+    """scripts/fit_calibration.py as a module."""
     spec = importlib.util.spec_from_file_location(
-        "fit_calibration_judge", ROOT / "scripts" / "fit_calibration.py"
+        "fit_calibration", ROOT / "scripts" / "fit_calibration.py"
     )
     assert spec is not None
     assert spec.loader is not None

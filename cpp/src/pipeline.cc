@@ -1030,18 +1030,21 @@ void Pipeline::reread_lines(const LineWorks& lines, ColorOrder order, const RunO
     for (const CtcChar& c : w->read.chars) {
       doubtful = doubtful || (c.cls != space && c.confidence < char_threshold);
     }
-    const bool expresses = fallback_expresses_better(w->read.text(primary));
-    if (!doubtful && !expresses) continue;
-    // Words alone only where the reading is free (a pattern or words judge the whole line),
-    // upright, and every character kept has a class in the fallback's dictionary.
+    // A confident line still goes (whole) when it holds a script the fallback reads better.
+    if (!doubtful && !fallback_expresses_better(w->read.text(primary))) continue;
+    // Words alone only for a doubtful line whose reading is free (a pattern or words judge
+    // the whole line), upright, in scripts the primary reads as well, and whose every
+    // character kept has a class in the fallback's dictionary.
     std::vector<WordSpan> spans;
-    if (o.reread == RereadScope::kWords && !constraint && !w->rotated && !expresses) {
+    if (doubtful && o.reread == RereadScope::kWords && !constraint && !w->rotated &&
+        !fallback_expresses_better(w->read.text(primary))) {
       const double height = static_cast<double>(w->crop.height()) / std::max(1, w->crop.width());
       spans = doubtful_spans(w->read, space, threshold, kFallbackGapDoubt, kFallbackSpaceDoubt,
                              kSpanContext * height, kSpanMinRead * height);
-      for (const CtcChar& c : w->read.chars) {
-        if (class_in(primary, second, c.cls) < 0) spans.clear();
-      }
+      const bool unmapped =
+          std::any_of(w->read.chars.begin(), w->read.chars.end(),
+                      [&](const CtcChar& c) { return class_in(primary, second, c.cls) < 0; });
+      if (unmapped) spans.clear();
     }
     if (spans.empty()) {
       whole[w->rotated ? 1 : 0].push_back(w);
