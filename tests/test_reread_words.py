@@ -94,6 +94,20 @@ def test_a_pattern_reads_whole_lines(engines: dict[str, OcrAI]) -> None:
     assert words.text == lines.text
 
 
+def test_a_character_set_still_reads_words(engines: dict[str, OcrAI]) -> None:
+    """An allow or deny list masks each character alone, so the doubtful words are re-read
+    alone under it (as the plain reading does) and nothing outside it is read."""
+    image = smudged_line()
+    deny = "Xxq0123456789"
+    plain = engines["fast"].recognize(image, reread="words")
+    words = engines["fast"].recognize(image, reread="words", denylist=deny)
+    lines = engines["fast"].recognize(image, reread="lines", denylist=deny)
+    assert not set(deny) & set(plain.text)  # the list denies nothing this line holds
+    assert words.text == plain.text
+    assert words.text != lines.text
+    assert not set(deny) & set(words.text + lines.text)
+
+
 def test_clean_pages_read_the_same(engines: dict[str, OcrAI], tmp_path: Path) -> None:
     """Where nothing is doubted in part, both scopes give the same page."""
     page = render_page(["Invoice 2024-118: total due 1,284.50 EUR", "Payable within 30 days"])

@@ -1032,11 +1032,14 @@ void Pipeline::reread_lines(const LineWorks& lines, ColorOrder order, const RunO
     }
     // A confident line still goes (whole) when it holds a script the fallback reads better.
     if (!doubtful && !fallback_expresses_better(w->read.text(primary))) continue;
-    // Words alone only for a doubtful line whose reading is free (a pattern or words judge
-    // the whole line), upright, in scripts the primary reads as well, and whose every
-    // character kept has a class in the fallback's dictionary.
+    // Words alone only for a doubtful line that no pattern or word list judges as a whole
+    // (a character set masks each character alone, so it allows words), upright, in
+    // scripts the primary reads as well, and whose every character kept has a class in
+    // the fallback's dictionary.
     std::vector<WordSpan> spans;
-    if (doubtful && o.reread == RereadScope::kWords && !constraint && !w->rotated &&
+    const bool judged_whole =
+        constraint != nullptr && (constraint->has_pattern() || constraint->has_words());
+    if (doubtful && o.reread == RereadScope::kWords && !judged_whole && !w->rotated &&
         !fallback_expresses_better(w->read.text(primary))) {
       const double height = static_cast<double>(w->crop.height()) / std::max(1, w->crop.width());
       spans = doubtful_spans(w->read, space, threshold, kFallbackGapDoubt, kFallbackSpaceDoubt,
