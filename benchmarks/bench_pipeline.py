@@ -15,7 +15,8 @@ ocrai runs through ``_core.pipeline.Pipeline`` directly. Peers (none is a depend
   time includes decoding them (a few ms of the line, ~0.1 s of the page).
 
 An ``ocrai-int8`` variant (the small pack with its int8 recogniser) runs too when
-``ocrai models derive`` wrote one into the model store, or ``OCRAI_BENCH_INT8_REC`` names one.
+``ocrai models derive`` wrote one into the model store, or ``OCRAI_BENCH_INT8_REC`` names one;
+``ocrai-fast-int8`` (fast mode, both recognisers int8) when the store holds both.
 
 Each benchmark checks what it read against the ground truth. Ratios (peer median / ocrai
 median) go into ``extra_info`` and a summary at the end of the module.
@@ -184,13 +185,31 @@ def ocrai_int8() -> Iterator[_core.pipeline.Pipeline]:
     p.close()
 
 
-def derived_int8_rec() -> str | None:
-    """The int8 recogniser that `ocrai models derive` wrote into the model store, if any."""
+@pytest.fixture(scope="module")
+def ocrai_fast_int8() -> Iterator[_core.pipeline.Pipeline]:
+    tiny, small = derived_int8_rec("ppocrv6-tiny-rec.onnx"), derived_int8_rec()
+    if not tiny or not small:
+        pytest.skip("no int8 recognisers of both packs: `ocrai models derive`")
+    _runtime.load()
+    p = _core.pipeline.Pipeline(
+        **{**pack("ppocrv6-tiny"), "rec_model": tiny},
+        fallback_rec_model=small,
+        fallback_rec_dict=pack("ppocrv6-small")["rec_dict"],
+        threads=THREADS,
+    )
+    p.warmup()
+    yield p
+    p.close()
+
+
+def derived_int8_rec(fp32_name: str = "ppocrv6-small-rec.onnx") -> str | None:
+    """The int8 recogniser derived from `fp32_name` that `ocrai models derive` wrote into
+    the model store, if any."""
     from ocrai.models import ModelStore
     from ocrai.precision import int8_name
 
     store = ModelStore(create=False)
-    name = int8_name("ppocrv6-small-rec.onnx")
+    name = int8_name(fp32_name)
     entry = store.manifest().get(name) if store.path.is_dir() else None
     if entry is None or not (entry.source or "").startswith("derived:"):
         return None
@@ -395,6 +414,16 @@ def test_ocrai_int8_page(
     record_ratios(benchmark, "pipeline-page", "ocrai-int8")
 
 
+@pytest.mark.benchmark(group="pipeline-page")
+def test_ocrai_fast_int8_page(
+    benchmark: Any, facts: dict[str, Any], ocrai_fast_int8: Any, page: testing.RenderedPage
+) -> None:
+    reader = ocrai_reader(ocrai_fast_int8, page.image)
+    score = measure(benchmark, "pipeline-page", "ocrai-fast-int8", reader, page.text, PAGE_ROUNDS)
+    assert score < 0.005
+    record_ratios(benchmark, "pipeline-page", "ocrai-fast-int8")
+
+
 # --- the line ---------------------------------------------------------------------------------
 
 
@@ -438,6 +467,16 @@ def test_ocrai_int8_line(
     reader = ocrai_reader(ocrai_int8, line)
     assert measure(benchmark, "pipeline-line", "ocrai-int8", reader, LINE_TEXT, LINE_ROUNDS) == 0
     record_ratios(benchmark, "pipeline-line", "ocrai-int8")
+
+
+@pytest.mark.benchmark(group="pipeline-line")
+def test_ocrai_fast_int8_line(
+    benchmark: Any, facts: dict[str, Any], ocrai_fast_int8: Any, line: np.ndarray
+) -> None:
+    reader = ocrai_reader(ocrai_fast_int8, line)
+    name = "ocrai-fast-int8"
+    assert measure(benchmark, "pipeline-line", name, reader, LINE_TEXT, LINE_ROUNDS) == 0
+    record_ratios(benchmark, "pipeline-line", name)
 
 
 def record_ratios(benchmark: Any, group: str, name: str) -> None:

@@ -12,15 +12,18 @@ from ocrai.models import ModelStore
 from ocrai.precision import AUTO_INT8_PACKS, choose_rec, fast_int8_cpu, int8_name
 
 SMALL = "ppocrv6-small"
+TINY = "ppocrv6-tiny"
 REC = packs.get_pack(SMALL).file("rec")
+TINY_REC = packs.get_pack(TINY).file("rec")
 
 
-def _fake_int8(store: ModelStore, source: str) -> None:
-    """Records a copy of the fp32 recogniser as its int8 file, with `source`."""
-    store.ensure_pack(SMALL, {"rec"})
-    src = store.path_of(REC.name)
+def _fake_int8(store: ModelStore, source: str, pack: str = SMALL) -> None:
+    """Records a copy of `pack`'s fp32 recogniser as its int8 file, with `source`."""
+    rec = packs.get_pack(pack).file("rec")
+    store.ensure_pack(pack, {"rec"})
+    src = store.path_of(rec.name)
     store.install_file(
-        src, kind="rec", name=int8_name(REC.name), source=source, pack=SMALL, validate=False
+        src, kind="rec", name=int8_name(rec.name), source=source, pack=pack, validate=False
     )
 
 
@@ -91,32 +94,56 @@ def test_engine_precision_argument(tmp_path: Path) -> None:
 
 
 def test_packs_without_a_recipe_read_fp32(tmp_path: Path) -> None:
-    # The tiny recogniser has no int8 version: fp32 under every precision, no error.
-    tiny = packs.get_pack("ppocrv6-tiny").file("rec").name
+    # A pack without an int8 recipe reads in fp32 under every precision, no error.
     store = ModelStore(tmp_path)
     for precision in ("auto", "int8", "fp32"):
-        assert choose_rec(store, tiny, "ppocrv6-tiny", precision, vnni=True).precision == "fp32"
+        assert choose_rec(store, "custom-rec.onnx", "custom", precision, vnni=True).precision == (
+            "fp32"
+        )
 
 
-def test_fast_mode_int8_applies_to_the_small_recogniser(tmp_path: Path) -> None:
+def test_fast_mode_int8_applies_to_both_recognisers(tmp_path: Path) -> None:
     store = ModelStore(tmp_path)
     _fake_int8(store, f"derived:test:from-sha256:{REC.sha256}:test")
+    # The tiny recogniser's int8 file is missing: int8 names the step that derives it.
+    with pytest.raises(FileNotFoundError, match="ocrai models derive ppocrv6-tiny"):
+        OcrAI(model_dir=tmp_path, fast=True, precision="int8", threads=1)
+    _fake_int8(store, f"derived:test:from-sha256:{TINY_REC.sha256}:test", pack=TINY)
     engine = OcrAI(model_dir=tmp_path, fast=True, precision="int8", threads=1)
     try:
         files = engine.model_files
-        assert files["rec_model"].endswith(packs.get_pack("ppocrv6-tiny").file("rec").name)
+        assert files["rec_model"].endswith(int8_name(TINY_REC.name))
         assert files["fallback_rec_model"].endswith(int8_name(REC.name))
-        assert engine.precision == "fp32"  # the tiny recogniser reads first
+        assert engine.precision == "int8"
     finally:
         engine.free_resources()
+    with OcrAI(model_dir=tmp_path, fast=True, precision="fp32", threads=1) as fp32:
+        assert fp32.model_files["rec_model"].endswith(TINY_REC.name)
+        assert fp32.model_files["fallback_rec_model"].endswith(REC.name)
 
 
 def test_derive_refuses_a_pack_without_a_recipe(tmp_path: Path) -> None:
-    from ocrai.int8 import derive_into_store
+    from ocrai.int8 import derive, derive_into_store
 
-    with pytest.raises(ValueError, match="ppocrv6-tiny's recogniser has no int8 version"):
-        derive_into_store(ModelStore(tmp_path), "ppocrv6-tiny")
-    assert not (tmp_path / int8_name(packs.get_pack("ppocrv6-tiny").file("rec").name)).exists()
+    with pytest.raises(ValueError, match="ppocrv5-cls's recogniser has no int8 version"):
+        derive_into_store(ModelStore(tmp_path), "ppocrv5-cls")
+    assert not list(tmp_path.glob("*-int8.onnx"))
+    with pytest.raises(ValueError, match="not defined for ppocrv5-cls"):
+        derive(tmp_path / "any.onnx", tmp_path / "out.onnx", pack="ppocrv5-cls")
+
+
+def test_int8_lines_read_the_fp32_calibration() -> None:
+    from ocrai.calibration import load_maps
+    from ocrai.precision import fp32_of
+
+    assert fp32_of(int8_name(REC.name)) == REC.name
+    assert fp32_of(REC.name) == REC.name
+    maps = load_maps()
+    for rec in (REC, TINY_REC):
+        own = maps.lookup(rec.name, "page")
+        assert own  # the shipped maps cover both recognisers
+        assert maps.lookup(int8_name(rec.name), "page") == own
+    assert maps.lookup("custom-rec.onnx", "page") == {}
 
 
 # --- derived for real (onnx needed) ---------------------------------------------------------
@@ -129,47 +156,61 @@ def derived_store(tmp_path_factory: pytest.TempPathFactory) -> ModelStore:
 
     store = ModelStore(tmp_path_factory.mktemp("int8-models"))
     derive_into_store(store, SMALL)
+    derive_into_store(store, TINY)
     return store
 
 
 @pytest.mark.slow
-def test_derived_file_is_recorded(derived_store: ModelStore) -> None:
+@pytest.mark.parametrize("pack", [SMALL, TINY])
+def test_derived_file_is_recorded(derived_store: ModelStore, pack: str) -> None:
     from ocrai.int8 import RECIPE
 
-    entry = derived_store.manifest()[int8_name(REC.name)]
+    rec = packs.get_pack(pack).file("rec")
+    entry = derived_store.manifest()[int8_name(rec.name)]
     assert entry.source is not None
-    assert entry.source.startswith(f"derived:{RECIPE}:from-sha256:{REC.sha256}:")
-    assert entry.pack == SMALL
+    assert entry.source.startswith(f"derived:{RECIPE}:from-sha256:{rec.sha256}:")
+    assert entry.pack == pack
     assert entry.kind == "rec"
     assert [r.status for r in derived_store.verify([entry.name])] == ["ok"]
 
 
 @pytest.mark.slow
-def test_derivation_is_deterministic(tmp_path: Path) -> None:
+@pytest.mark.parametrize("pack", [SMALL, TINY])
+def test_derivation_is_deterministic(tmp_path: Path, pack: str) -> None:
     pytest.importorskip("onnx")
     from ocrai.int8 import derive
 
+    rec = packs.get_pack(pack).file("rec")
     store = ModelStore(tmp_path / "store")
-    store.ensure_pack(SMALL, {"rec"})
-    src = store.path_of(REC.name)
+    store.ensure_pack(pack, {"rec"})
+    src = store.path_of(rec.name)
     # a short calibration keeps the test quick; the recipe's own was checked the same
     # way (`ocrai models derive` twice into two directories, same sha256)
-    first = derive(src, tmp_path / "a.onnx", count=6)
-    second = derive(src, tmp_path / "b.onnx", count=6)
+    first = derive(src, tmp_path / "a.onnx", pack=pack, count=6)
+    second = derive(src, tmp_path / "b.onnx", pack=pack, count=6)
     assert first == second
 
 
 @pytest.mark.slow  # the derivation takes 1-2 minutes
+@pytest.mark.parametrize("fast", [False, True], ids=["default", "fast"])
 @pytest.mark.parametrize("lang", list(testing.SAMPLE_TEXT))
-def test_int8_reads_rendered_pages_as_fp32(derived_store: ModelStore, lang: str) -> None:
+def test_int8_reads_rendered_pages_as_fp32(
+    derived_store: ModelStore, lang: str, fast: bool
+) -> None:
     page = testing.render_page(testing.SAMPLE_TEXT[lang], lang=lang, font_size=32, noise=3.0)
     cers = {}
     for precision in ("fp32", "int8"):
-        with OcrAI(model_dir=derived_store.path, precision=precision, threads=2) as engine:
+        with OcrAI(
+            model_dir=derived_store.path, precision=precision, threads=2, fast=fast
+        ) as engine:
             assert engine.precision == precision
             result = engine.recognize(page.image)
+            suffix = "-int8.onnx" if precision == "int8" else "-rec.onnx"
             assert result.models.rec is not None
-            assert result.models.rec.endswith("-int8.onnx" if precision == "int8" else "-rec.onnx")
+            assert result.models.rec.endswith(suffix)
+            assert result.models.fallback is None or result.models.fallback.endswith(suffix)
+            # the int8 recognisers' lines get the calibrated confidence of their fp32 ones
+            assert all(line.raw_confidence is not None for line in result.lines)
             cers[precision] = testing.cer(result.text, page.text, lang)
     assert cers["int8"] <= cers["fp32"] + 0.01, cers
 

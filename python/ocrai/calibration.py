@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from .precision import fp32_of
 from .results import Line, Models, Page
 
 __all__ = [
@@ -377,8 +378,9 @@ class CalibrationMaps:
 
     def lookup(self, model: str, context: str) -> Mapping[str, AnyMap]:
         """The maps of `model` in `context`, or in the nearest context that has them
-        (`CONTEXT_FALLBACKS`); empty for a recogniser without maps."""
-        contexts = self.models.get(model, {})
+        (`CONTEXT_FALLBACKS`); empty for a recogniser without maps. An int8 recogniser
+        without maps of its own reads the maps of the fp32 one it was derived from."""
+        contexts = self.models.get(model) or self.models.get(fp32_of(model), {})
         for candidate in CONTEXT_FALLBACKS.get(context, (context,)):
             if candidate in contexts:
                 return contexts[candidate]

@@ -159,10 +159,14 @@ def _cmd_models_derive(args: argparse.Namespace) -> int:
     except ImportError as exc:  # onnx is not part of the core install
         print(f"ocrai models derive: error: {exc}; install it: pip install onnx", file=sys.stderr)
         return 1
-    start = time.perf_counter()
-    info = derive_into_store(_models_store(args), args.pack)
-    print(f"{info.name}  sha256 {info.sha256}  ({time.perf_counter() - start:.0f} s)")
-    print(f"source {info.source}")
+    from .precision import INT8_PACKS
+
+    store = _models_store(args)
+    for pack in [args.pack] if args.pack else sorted(INT8_PACKS):
+        start = time.perf_counter()
+        info = derive_into_store(store, pack)
+        print(f"{info.name}  sha256 {info.sha256}  ({time.perf_counter() - start:.0f} s)")
+        print(f"source {info.source}")
     return 0
 
 
@@ -225,9 +229,14 @@ def _add_models(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
     p = sub.add_parser(
         "derive",
-        help="derive a pack's int8 recogniser from its fp32 one, here (needs onnx)",
+        help="derive the packs' int8 recognisers from their fp32 ones, here (needs onnx)",
     )
-    p.add_argument("pack", nargs="?", default="ppocrv6-small", help="the pack (ppocrv6-small)")
+    p.add_argument(
+        "pack",
+        nargs="?",
+        default=None,
+        help="the pack (default: every pack with an int8 recipe, ppocrv6-small and ppocrv6-tiny)",
+    )
     p.set_defaults(handler=_cmd_models_derive)
 
     p = sub.add_parser("prune", help="remove outdated files that are not in use")

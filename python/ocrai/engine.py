@@ -312,7 +312,8 @@ class OcrAI:
         with the int8 recogniser derived by ``ocrai models derive`` when it is in the model
         directory, the CPU has VNNI and its pack's int8 reading was measured to keep the
         fp32 accuracy on real scans (none yet), else fp32; ``"int8"`` requires the int8
-        file; ``"fp32"`` never uses it. A custom ``rec_model`` is loaded as given.
+        file (in fast mode, both recognisers'); ``"fp32"`` never uses it. A custom
+        ``rec_model`` is loaded as given.
     """
 
     def __init__(

@@ -12,7 +12,8 @@ The recipe (`RECIPE`), from measurements on PP-OCRv6 (numbers in the commit hist
    ONNX Runtime saves it optimised at the EXTENDED level with conv+activation fusion off,
    so that the Gelu/LayerNorm fusions are kept and every Conv stays quantisable;
 2. Conv layers get QDQ pairs (per-channel int8 weights, uint8 activations), except the
-   layers listed in `_KEEP_FP32` (the ones whose int8 error hurt the reading most);
+   layers `_KEEP_FP32` lists for the pack (the ones whose int8 error hurt the reading most;
+   none for the tiny recogniser);
 3. activation scales come from histograms (99.99th percentile of absolute values)
    collected one input at a time, so the calibration set is not bounded by memory, over
    `calibration_lines`: text lines rendered by `ocrai.testing` in the six languages and
@@ -23,10 +24,11 @@ The recipe (`RECIPE`), from measurements on PP-OCRv6 (numbers in the commit hist
 Everything is seeded, so the same fp32 file gives the same int8 file (same sha256) with the
 same onnx/onnxruntime versions: three derivations of PP-OCRv6 small (two through this
 module's `derive`, one through a separate calibration loop) gave sha256 34a6371f...; about
-110 s of CPU and 0.5 GB peak RSS on the 2-core AVX-512 machine.
+110 s of CPU and 0.5 GB peak RSS on the 2-core AVX-512 machine. PP-OCRv6 tiny's: about
+25 s, sha256 12584eea... (twice, one run an experiment script, one `ocrai models derive`).
 
-Measured (benchmarks/accuracy.py, every set of ``../shared/data``, 1 thread), CER % fp32 ->
-this recipe: uw3-lines 0.30 -> 0.30, sroie 2.83 -> 2.93, tesseract 4.52 -> 4.52,
+Measured for the small recogniser (benchmarks/accuracy.py, every set of ``../shared/data``,
+1 thread), CER % fp32 -> this recipe: uw3-lines 0.30 -> 0.30, sroie 2.83 -> 2.93, tesseract 4.52 -> 4.52,
 ehri-typewritten 4.38 -> 4.42, fondue-en 0.54 -> 0.54, rendered pages of the six languages
 equal. Before (calibration on clean rendered lines, every Conv int8, percentile 99.999):
 sroie 3.72, typewritten Czech pages 6.49 -> 7.16. Tried and not kept: entropy calibration
@@ -83,12 +85,24 @@ _LATIN_FACES = (
     "DejaVuSansMono-Bold.ttf",
 )
 
-# The Conv layers kept in fp32, by position among the prepared graph's 57 Conv nodes: the
-# stem (#0-#5, full resolution, where the error of every later layer starts) and the neck
-# before the CTC head (#53-#56). Measured as int8/fp32 disagreement of greedy CTC readings
-# on 120 held-out degraded lines: all Conv int8 1.48 %, stem kept 1.27 %, neck kept 1.24 %,
-# both 0.82 %; SE-block convs kept 1.59 %, the 13 convs after Gelu kept 1.37 %.
-_KEEP_FP32: tuple[str, ...] = ("#0", "#1", "#2", "#3", "#4", "#5", "#53", "#54", "#55", "#56")
+# The Conv layers kept in fp32 of each pack's recogniser, by position among the prepared
+# graph's Conv nodes.
+# - PP-OCRv6 small (57 Conv nodes): the stem (#0-#5, full resolution, where the error of
+#   every later layer starts) and the neck before the CTC head (#53-#56). Measured as
+#   int8/fp32 disagreement of greedy CTC readings on 120 held-out degraded lines: all Conv
+#   int8 1.48 %, stem kept 1.27 %, neck kept 1.24 %, both 0.82 %; SE-block convs kept
+#   1.59 %, the 13 convs after Gelu kept 1.37 %.
+# - PP-OCRv6 tiny (37 Conv nodes), which fast mode reads first: every Conv int8. Fast mode
+#   (words re-read, the small recogniser int8 too) read every development set within
+#   noise of the tiny recogniser in fp32 (benchmarks/accuracy.py, 1 thread, CER %): uw3
+#   0.38 -> 0.42 (one character), sroie 2.95 -> 2.87, tesseract 4.48 -> 4.51, fondue-en
+#   0.43 -> 0.42, ehri-typewritten 4.36 -> 4.36, rendered pages of six languages equal;
+#   its gate re-reads what the tiny recogniser doubts, in either precision. Its lines cost
+#   35 % less (typewritten page: 684 -> 441 ms).
+_KEEP_FP32: dict[str, tuple[str, ...]] = {
+    "ppocrv6-small": ("#0", "#1", "#2", "#3", "#4", "#5", "#53", "#54", "#55", "#56"),
+    "ppocrv6-tiny": (),
+}
 
 
 # --- calibration material -------------------------------------------------------------------
@@ -285,15 +299,20 @@ def derive(
     src: str | Path,
     out: str | Path,
     *,
+    pack: str = "ppocrv6-small",
     count: int = 144,
     percentile: float = 99.99,
     method: str = "percentile",
     keep_fp32: tuple[str, ...] | None = None,
     cache: str | Path | None = None,
 ) -> str:
-    """Writes the int8 recogniser derived from the fp32 one at `src` to `out`; returns its
-    sha256. `keep_fp32`: Conv node names (or ``#k``, the k-th Conv) left in fp32 (default
-    the recipe's). `cache`: a calibration-range file reused when present (experiments)."""
+    """Writes the int8 recogniser derived from the fp32 one at `src` (`pack`'s recogniser)
+    to `out`; returns its sha256. `keep_fp32`: Conv node names (or ``#k``, the k-th Conv)
+    left in fp32 (default the recipe's for `pack`). `cache`: a calibration-range file reused
+    when present (experiments)."""
+    if pack not in _KEEP_FP32:
+        msg = f"the int8 recipe {RECIPE} is not defined for {pack}"
+        raise ValueError(msg)
     from onnxruntime.quantization import (
         CalibrationDataReader,
         CalibrationMethod,
@@ -325,7 +344,7 @@ def derive(
         "entropy": CalibrationMethod.Entropy,
         "minmax": CalibrationMethod.MinMax,
     }
-    keep = _KEEP_FP32 if keep_fp32 is None else keep_fp32
+    keep = _KEEP_FP32[pack] if keep_fp32 is None else keep_fp32
     with tempfile.TemporaryDirectory() as tmp:
         prepared = _prepared(Path(src), Path(tmp))
         exclude = _excluded(conv_names(prepared), keep)
@@ -389,7 +408,7 @@ def derive_into_store(
         raise ValueError(msg)
     with tempfile.TemporaryDirectory(dir=store.path, prefix=".derive-") as tmp:
         out = Path(tmp) / int8_name(rec.name)
-        derive(src, out, count=count)
+        derive(src, out, pack=p.name, count=count)
         return store.install_file(
             out,
             kind="rec",
@@ -413,6 +432,7 @@ def _main() -> int:  # pragma: no cover - experiments
     parser.add_argument("--count", type=int, default=144)
     parser.add_argument("--percentile", type=float, default=99.99)
     parser.add_argument("--method", default="percentile")
+    parser.add_argument("--pack", default="ppocrv6-small", help="whose recipe (ppocrv6-small)")
     parser.add_argument("--keep", default=None, help="comma-separated Conv names or #k")
     parser.add_argument("--cache", type=Path)
     parser.add_argument("--dump", type=Path, help="write calibration lines as PNG here")
@@ -427,6 +447,7 @@ def _main() -> int:  # pragma: no cover - experiments
     digest = derive(
         args.src,
         args.out,
+        pack=args.pack,
         count=args.count,
         percentile=args.percentile,
         method=args.method,

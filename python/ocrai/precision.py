@@ -27,6 +27,7 @@ __all__ = [
     "RecChoice",
     "choose_rec",
     "fast_int8_cpu",
+    "fp32_of",
     "int8_name",
 ]
 
@@ -41,16 +42,26 @@ PRECISIONS: tuple[str, ...] = ("auto", "int8", "fp32")
 # +0.03 points), so int8 stays opt-in (precision="int8") until a recipe holds.
 AUTO_INT8_PACKS: frozenset[str] = frozenset()
 
-# The recogniser packs the int8 recipe (`ocrai.int8`) is defined for: the convolutions it
-# keeps in fp32 are numbered on that graph. Other packs' recognisers (the tiny one that fast
-# mode reads first) have no int8 version and read in fp32 under every precision.
-INT8_PACKS: frozenset[str] = frozenset({"ppocrv6-small"})
+# The recogniser packs the int8 recipe (`ocrai.int8`) is defined for (the convolutions it
+# keeps in fp32 are numbered on each pack's graph): the small recogniser and the tiny one
+# that fast mode reads first. Another pack's recogniser reads in fp32 under every precision.
+INT8_PACKS: frozenset[str] = frozenset({"ppocrv6-small", "ppocrv6-tiny"})
+
+_INT8_SUFFIX = "-int8.onnx"
 
 
 def int8_name(fp32_name: str) -> str:
     """The model-store name of the int8 recogniser derived from `fp32_name`."""
     stem = fp32_name.removesuffix(".onnx")
-    return f"{stem}-int8.onnx"
+    return f"{stem}{_INT8_SUFFIX}"
+
+
+def fp32_of(name: str) -> str:
+    """The fp32 recogniser an int8 one (`int8_name`) was derived from; `name` itself for
+    any other file."""
+    if name.endswith(_INT8_SUFFIX):
+        return name.removesuffix(_INT8_SUFFIX) + ".onnx"
+    return name
 
 
 def fast_int8_cpu() -> bool:
@@ -90,8 +101,8 @@ def choose_rec(
 
     FileNotFoundError under ``"int8"`` when the int8 file was never derived (or is not a
     derived file recorded in the manifest). A pack without an int8 recipe (`INT8_PACKS`)
-    reads in fp32 whatever the precision: in fast mode, ``"int8"`` applies to the small
-    recogniser that re-reads, and the tiny one reads in fp32."""
+    reads in fp32 whatever the precision. In fast mode both recognisers (the tiny one that
+    reads first, the small one that re-reads) follow the precision."""
     if precision == "fp32" or pack not in INT8_PACKS:
         return RecChoice(fp32_name, "fp32")
     from . import packs as _packs
