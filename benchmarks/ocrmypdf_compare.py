@@ -137,7 +137,7 @@ def _int8_state() -> str:
     from ocrai.precision import fast_int8_cpu
 
     try:
-        OcrAI(precision="int8").free_resources()
+        OcrAI(fast=True, precision="int8").free_resources()
     except FileNotFoundError:
         return "not derived (run `ocrai models derive` first to measure it)"
     return "derived, used" if fast_int8_cpu() else "derived, not used (no VNNI)"
@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(pages)} pages ({', '.join(p['image'] for p in pages)}), --jobs {args.jobs}, "
         f"{args.repeat} run(s) each, load average before/after {load[0]:.2f}"
     )
-    print(f"ocrai's int8 recogniser: {_int8_state()} (the plugin's --ocrai-precision auto)")
+    print(f"ocrai's int8 recognisers: {_int8_state()} (the plugin's --ocrai-precision auto)")
     print(f"{'engine':<11} {'seconds':>8} {'x tess.':>8} {'CER %':>7} {'CER % no space':>15} qpdf")
     for r in results:
         r["ratio_to_tesseract"] = r["seconds"] / base

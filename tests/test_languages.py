@@ -11,8 +11,17 @@ import pytest
 
 from ocrai import OcrAI, testing
 from ocrai.export import from_json, json_schema, to_alto, to_hocr, to_json
-from ocrai.languages import annotate_page, char_script, normalize_language, text_script
+from ocrai.languages import (
+    annotate_page,
+    char_script,
+    foreign_characters,
+    normalize_language,
+    text_script,
+)
 from ocrai.results import Block, Line, Page, Word
+
+# Characters ruff would take for Latin ones, by name.
+PLANCK, FULL_A, ALPHA, FULL_COMMA = "\u210e", "\uff21", "\u03b1", "\uff0c"
 
 LANGS = ["en", "fr", "pt", "cs", "ja", "zh-hant"]
 QUAD = ((0.0, 0.0), (10.0, 0.0), (10.0, 5.0), (0.0, 5.0))
@@ -61,6 +70,23 @@ def test_char_script() -> None:
     assert char_script("7") is None
     assert char_script(" ") is None
     assert char_script("\u1200") == "Other"  # Ethiopic
+    assert char_script("º") == char_script("ɛ") == "Latin"
+    assert char_script(PLANCK) is None  # a letterlike symbol
+    assert char_script("ⁿ") is None
+    assert char_script(FULL_A) == "Latin"  # fullwidth
+
+
+def test_foreign_characters() -> None:
+    chars = ["a", "ř", "º", "7", ",", "ж", ALPHA, "の", "漢", "한", "、", FULL_COMMA, FULL_A, "€"]
+    chars += ["", "ab"]  # not characters: never foreign
+    assert foreign_characters(chars, ["en", "cs"]) == f"ж{ALPHA}の漢한、{FULL_COMMA}{FULL_A}"
+    assert foreign_characters(chars, ["ja"]) == f"ж{ALPHA}한"
+    assert foreign_characters(chars, ["zh-Hant"]) == f"ж{ALPHA}の한"
+    assert foreign_characters(chars, ["ru", "en"]) == f"{ALPHA}の漢한、{FULL_COMMA}{FULL_A}"
+    assert foreign_characters(chars, []) == ""
+    assert foreign_characters(chars, ["en", "xx"]) == ""  # a script unknown here: no ruling
+    with pytest.raises(ValueError, match="BCP 47"):
+        foreign_characters(chars, ["english"])
 
 
 @pytest.mark.parametrize(

@@ -595,6 +595,27 @@ def test_ocrmypdf_with_the_plugin_and_no_tesseract(
     qpdf_check(out)
 
 
+@needs_poppler
+@pytest.mark.slow
+@under_sanitizer
+def test_rotate_pages_turns_a_quarter_turned_scan(plugin: Any, tmp_path: Path) -> None:
+    """--rotate-pages with ocrai's orientation: a page scanned a quarter turn clockwise
+    comes out upright, its text extracted in reading order."""
+    page = render_page(SAMPLE_TEXT["en"], lang="en").image
+    turned = tmp_path / "turned.png"
+    Image.fromarray(np.ascontiguousarray(np.rot90(page, -1))).save(turned, dpi=(200, 200))
+    source = tmp_path / "scan.pdf"
+    Image.open(turned).convert("RGB").save(source, resolution=200.0)
+    out = tmp_path / "out.pdf"
+    done = run_ocrmypdf(
+        "--rotate-pages", "--output-type", "pdf", str(source), str(out), tmp_path=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    with pikepdf.open(out) as pdf:
+        assert int(pdf.pages[0].obj.get("/Rotate", 0)) % 360 in (90, 270)
+    assert cer(pdftotext(out), "\n".join(SAMPLE_TEXT["en"]), "en") <= 0.02
+
+
 @pytest.mark.slow
 @under_sanitizer
 def test_pdf_a_and_sandwich_renderer_run_too(plugin: Any, tmp_path: Path) -> None:
@@ -702,22 +723,62 @@ def test_reread_option_reads_doubtful_words_or_whole_lines(plugin: Any, tmp_path
     assert len(texts["words"].splitlines()) == len(texts["lines"].splitlines())
 
 
+def test_languages_rule_out_other_scripts(plugin: Any, tmp_path: Path) -> None:
+    """-l names the document's languages, as with Tesseract: a Chinese page read with -l eng
+    yields no Chinese character (nor CJK punctuation), with -l chi_tra (or with
+    --ocrai-scripts all) it reads as Chinese. A Latin page reads the same either way."""
+    import argparse
+    from types import SimpleNamespace
+
+    from ocrai.languages import char_script
+
+    parser = argparse.ArgumentParser()
+    plugin.add_options(parser)
+    assert parser.parse_args([]).ocrai_scripts == "languages"
+    base = {"ocrai_mode": "fast", "ocrai_precision": "fp32", "ocrai_reread": "words"}
+
+    def read(lang: str, languages: list[str], scripts: str = "languages") -> str:
+        path = tmp_path / f"{lang}.png"
+        if not path.exists():
+            page = render_page(SAMPLE_TEXT[lang], lang=lang)
+            Image.fromarray(page.image).save(path, dpi=(300, 300))
+        options = SimpleNamespace(**base, languages=languages, ocrai_scripts=scripts)
+        return str(plugin.OcraiEngine.generate_ocr(path, options=options)[1])
+
+    truth = "\n".join(SAMPLE_TEXT["zh-hant"])
+    as_chinese = read("zh-hant", ["chi_tra"])
+    assert cer(as_chinese, truth, "zh-hant") <= 0.05
+    assert cer(read("zh-hant", ["eng"], scripts="all"), truth, "zh-hant") <= 0.05
+    as_english = read("zh-hant", ["eng", "deu"])
+    assert as_english.strip()  # something is read, in the allowed characters only
+    assert not [c for c in as_english if char_script(c) not in (None, "Latin")]
+    assert not [c for c in as_english if 0x3000 <= ord(c) <= 0x303F or 0xFF00 <= ord(c) <= 0xFFEF]
+    assert read("en", ["eng"]) == read("en", ["eng"], scripts="all")
+
+
 def test_orientation_and_deskew(plugin: Any, tmp_path: Path) -> None:
     upright = render_page(SAMPLE_TEXT["en"], lang="en").image
     paths = {}
     for name, image in {
         "upright": upright,
+        "turned_90": np.ascontiguousarray(np.rot90(upright, -1)),  # text turned clockwise
         "upside_down": np.ascontiguousarray(upright[::-1, ::-1]),
+        "turned_270": np.ascontiguousarray(np.rot90(upright, 1)),
         "skewed": rotate_image(upright, 2.5),
+        "blank": np.full_like(upright, 255),
     }.items():
         paths[name] = tmp_path / f"{name}.png"
         Image.fromarray(image).save(paths[name])
     options = type("Options", (), {"rotate_pages": True})()
     up = plugin.OcraiEngine.get_orientation(paths["upright"], options)
-    down = plugin.OcraiEngine.get_orientation(paths["upside_down"], options)
     assert up.angle == 0
-    assert down.angle == 180
-    assert down.confidence >= 14  # OCRmyPDF's default --rotate-pages-threshold
+    # OCRmyPDF's angle is how far the text is turned clockwise (it turns the page back).
+    for name, angle in (("turned_90", 90), ("upside_down", 180), ("turned_270", 270)):
+        turned = plugin.OcraiEngine.get_orientation(paths[name], options)
+        assert turned.angle == angle, name
+        assert turned.confidence >= 14  # OCRmyPDF's default --rotate-pages-threshold
+    blank = plugin.OcraiEngine.get_orientation(paths["blank"], options)
+    assert (blank.angle, blank.confidence) == (0, 0.0)
     assert plugin.OcraiEngine.get_deskew(paths["skewed"], options) == pytest.approx(-2.5, abs=0.5)
     assert plugin.OcraiEngine.get_deskew(paths["upright"], options) == pytest.approx(0, abs=0.3)
 

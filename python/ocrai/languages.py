@@ -35,6 +35,7 @@ __all__ = [
     "SCRIPTS",
     "annotate_page",
     "char_script",
+    "foreign_characters",
     "normalize_language",
     "text_script",
 ]
@@ -67,11 +68,18 @@ ISO_15924 = {
     "Thai": "Thai",
 }
 
-# (first, last, script) by code point; kana are "Kana" here and make a run Japanese.
+# (first, last, script) by code point; kana are "Kana" here and make a run Japanese, and
+# "Common" letters belong to no script.
 _RANGES: tuple[tuple[int, int, str], ...] = (
     (0x0041, 0x005A, "Latin"),
     (0x0061, 0x007A, "Latin"),
+    (0x00AA, 0x00BA, "Latin"),  # the ordinal indicators (1º, 2ª) and the micro sign
     (0x00C0, 0x024F, "Latin"),
+    (0x0250, 0x02FF, "Latin"),  # IPA and modifier letters
+    (0x2070, 0x209F, "Common"),  # superscripts and subscripts (xⁿ)
+    (0x2100, 0x214F, "Common"),  # letterlike symbols (Planck's h, the angstrom sign, ℵ)
+    (0xFF21, 0xFF3A, "Latin"),  # fullwidth Latin letters
+    (0xFF41, 0xFF5A, "Latin"),
     (0x1E00, 0x1EFF, "Latin"),
     (0x0370, 0x03FF, "Greek"),
     (0x1F00, 0x1FFF, "Greek"),
@@ -128,6 +136,7 @@ _LANGUAGE_SCRIPT: dict[str, str] = {
             "mt",
             "ms",
             "id",
+            "bs",
             "vi",
             "tl",
             "sw",
@@ -232,10 +241,54 @@ def char_script(ch: str) -> str | None:
     cp = ord(ch)
     for first, last, script in _RANGES:
         if first <= cp <= last:
+            if script == "Common":
+                return None
             return script if unicodedata.category(ch)[0] == "L" or script == "Kana" else None
     if unicodedata.category(ch)[0] == "L":
         return "Other"
     return None
+
+
+# Punctuation and forms of Chinese and Japanese typesetting (CJK symbols and punctuation,
+# vertical and compatibility forms, fullwidth and halfwidth forms): of no script, but no
+# page in other languages holds them.
+_CJK_MARKS = ((0x3000, 0x303F), (0xFE10, 0xFE1F), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))
+
+# The scripts `char_script` names for the letters of a language of each script. Chinese and
+# Japanese text mixes in Latin letters (names, units, romanisations).
+_LETTER_SCRIPTS = {"Japanese": {"Kana", "Han", "Latin"}, "Han": {"Han", "Latin"}}
+
+
+def foreign_characters(chars: Iterable[str], languages: Iterable[str]) -> str:
+    """The characters of `chars` that no language of `languages` (BCP 47 tags) is written
+    with, in the order of `chars`: letters of other scripts, and the punctuation and
+    fullwidth forms of Chinese and Japanese typesetting when neither language is given.
+    Digits, punctuation and symbols of no script are never foreign, nor are entries that
+    are not one character. Empty when `languages`
+    is empty or names a language whose script is unknown here (nothing can be ruled out).
+    ValueError for a malformed tag."""
+    allowed: set[str] = set()
+    for tag in languages:
+        script = _LANGUAGE_SCRIPT.get(normalize_language(tag))
+        if script is None:
+            return ""
+        allowed |= _LETTER_SCRIPTS.get(script, {script})
+    if not allowed:
+        return ""
+    cjk = bool(allowed & {"Kana", "Han"})
+    out: list[str] = []
+    for ch in dict.fromkeys(chars):
+        if len(ch) != 1:
+            continue  # a dictionary's empty line or a multi-character entry
+        cp = ord(ch)
+        script = char_script(ch)
+        if not cjk and any(first <= cp <= last for first, last in _CJK_MARKS):
+            foreign = True
+        else:
+            foreign = script is not None and script not in allowed
+        if foreign:
+            out.append(ch)
+    return "".join(out)
 
 
 def _script_counts(text: str) -> Counter[str]:

@@ -8,19 +8,26 @@ its text layer itself. ``generate_hocr`` (the hOCR interface of older pipelines 
 ``ocrmypdf --pdf-renderer hocr``) writes ocrai's hOCR, and ``generate_pdf`` (the sandwich
 renderer) writes ocrai's own invisible-text PDF of the page (``ocrai.export.to_pdf``).
 
-- Languages: ocrai reads every language of its model pack at once, whatever ``-l`` says;
-  `languages` lists the Tesseract codes of those languages so OCRmyPDF's check of ``-l``
-  passes for them.
-- Page orientation (``--rotate-pages``): ocrai's 0/180-degree line classifier votes on
-  the page preview, weighted by characters; the answer is 0 or 180 degrees with a
-  confidence on Tesseract's 0-15 scale. Pages turned by 90 or 270 degrees are not
-  recognised yet.
+- Languages: ocrai reads every language of its model pack at once; `languages` lists the
+  Tesseract codes of those languages so OCRmyPDF's check of ``-l`` passes for them. As
+  with Tesseract, ``-l`` names the document's languages (OCRmyPDF's default is ``eng``):
+  letters of scripts none of them is written in are not read (``-l eng`` reads no Chinese
+  character into a stamp), nor are the punctuation and fullwidth forms of Chinese and
+  Japanese unless ``jpn``, ``chi_tra`` or ``chi_sim`` is named (see
+  `ocrai.languages.foreign_characters`). ``--ocrai-scripts all`` reads every script the
+  pack has, whatever ``-l`` says.
+- Page orientation (``--rotate-pages``): `ocrai.orientation` reads the page preview and
+  finds whether it is turned by 0, 90, 180 or 270 degrees (a turned reading has to read
+  clearly better than the page as given). OCRmyPDF compares the confidence with
+  ``--rotate-pages-threshold`` (default 14, on Tesseract's scale): a turn ocrai found is
+  reported as 15, less for pages of fewer than 40 characters read (weak evidence whatever
+  they say).
 - Deskew (``--deskew``): ``ocrai.preprocess.estimate_skew``.
 - ``--ocrai-mode fast`` (the default here): ocrai's fast mode, the tiny pack with unsure
   lines re-read by the small one; ``--ocrai-mode default`` reads every line with the small
   pack. ``--ocrai-reread words`` (the default here) re-reads only the doubted words of a
   line (``lines``: whole lines), and ``--ocrai-precision auto`` (the default) reads with the
-  int8 recogniser when it was derived (``ocrai models derive``) and the CPU has VNNI. These
+  int8 recognisers when they were derived (``ocrai models derive``) and the CPU has VNNI. These
   defaults are for throughput, as OCRmyPDF is a throughput tool measured against
   Tesseract: on six development pages behind OCRmyPDF (``benchmarks/ocrmypdf_compare.py``,
   three rounds, load 1.3-1.6) they took 1.01-1.03x Tesseract's time with a CER of 2.75 %
@@ -51,6 +58,7 @@ from ocrmypdf.hocrtransform import Baseline, BoundingBox, OcrClass, OcrElement
 from ocrmypdf.pluginspec import OcrEngine, OrientationConfidence
 
 from .export import to_hocr, to_pdf
+from .languages import foreign_characters
 from .results import Line, Page, Word
 
 if TYPE_CHECKING:
@@ -62,19 +70,24 @@ if TYPE_CHECKING:
 
 __all__ = ["LANGUAGES", "OcraiEngine", "get_ocr_engine", "initialize"]
 
-#: Tesseract language codes of the languages the default pack reads (Latin-script
-#: languages, Japanese, Chinese). OCRmyPDF checks ``-l`` against these.
-LANGUAGES = frozenset(
-    {
-        "eng", "fra", "deu", "por", "spa", "ita", "nld", "ces", "slk", "pol", "dan", "nor",
-        "swe", "fin", "est", "lav", "lit", "hun", "ron", "hrv", "slv", "cat", "glg", "eus",
-        "isl", "gle", "cym", "lat", "tur", "ind", "msa", "vie", "afr", "swa", "sqi", "bos",
-        "mlt", "jpn", "chi_tra", "chi_sim", "osd",
-    }
-)  # fmt: skip
+# The BCP 47 tag of each Tesseract language code the default pack reads (Latin-script
+# languages, Japanese, Chinese); "osd" (Tesseract's orientation data) names no language.
+_TAGS: dict[str, str | None] = {
+    "eng": "en", "fra": "fr", "deu": "de", "por": "pt", "spa": "es", "ita": "it",
+    "nld": "nl", "ces": "cs", "slk": "sk", "pol": "pl", "dan": "da", "nor": "no",
+    "swe": "sv", "fin": "fi", "est": "et", "lav": "lv", "lit": "lt", "hun": "hu",
+    "ron": "ro", "hrv": "hr", "slv": "sl", "cat": "ca", "glg": "gl", "eus": "eu",
+    "isl": "is", "gle": "ga", "cym": "cy", "lat": "la", "tur": "tr", "ind": "id",
+    "msa": "ms", "vie": "vi", "afr": "af", "swa": "sw", "sqi": "sq", "bos": "bs",
+    "mlt": "mt", "jpn": "ja", "chi_tra": "zh-Hant", "chi_sim": "zh-Hans", "osd": None,
+}  # fmt: skip
+#: Tesseract language codes of the languages the default pack reads. OCRmyPDF checks
+#: ``-l`` against these.
+LANGUAGES = frozenset(_TAGS)
 _TESSERACT_PLUGIN = "ocrmypdf.builtin_plugins.tesseract_ocr"
-_ORIENTATION_SCALE = 15.0
-_LEVEL_SLOPE = 0.005  # OCRmyPDF's renderer takes flatter baselines as level  # Tesseract's confidence scale, which --rotate-pages-threshold uses
+_ORIENTATION_SCALE = 15.0  # Tesseract's confidence scale, which --rotate-pages-threshold uses
+_ORIENTATION_EVIDENCE = 40  # characters read from which a page's orientation counts fully
+_LEVEL_SLOPE = 0.005  # OCRmyPDF's renderer takes flatter baselines as level
 
 _local = threading.local()
 _lock = threading.Lock()
@@ -82,24 +95,19 @@ _hinted = threading.Event()  # the hint to derive the int8 recogniser is logged 
 _log = logging.getLogger(__name__)
 
 
-def _engine(options: Any, *, classifier: bool = False) -> OcrAI:
-    """This worker's engine (one per thread; a process worker has one thread), with the
-    line classifier loaded when page orientation is asked for (``--rotate-pages``)."""
-    classifier = classifier or _wants_orientation(options)
+def _engine(options: Any) -> OcrAI:
+    """This worker's engine (one per thread; a process worker has one thread)."""
     engine: OcrAI | None = getattr(_local, "engine", None)
-    if engine is not None and classifier and not _local.classifier:
-        engine.free_resources()  # replaced by one that has the classifier
-        engine = None
     if engine is None:
         with _lock:  # the first copy of the model files into the store happens once
-            engine = _new_engine(options, classifier=classifier)
-        _local.engine, _local.classifier = engine, classifier
+            engine = _new_engine(options)
+        _local.engine = engine
     return engine
 
 
-def _new_engine(options: Any, *, classifier: bool) -> OcrAI:
+def _new_engine(options: Any) -> OcrAI:
     """An engine of one thread as the options say. ``--ocrai-precision auto`` is the int8
-    recogniser when it was derived and this CPU has VNNI (see the module documentation),
+    recognisers when they were derived and this CPU has VNNI (see the module documentation),
     else fp32."""
     from .engine import OcrAI
     from .precision import fast_int8_cpu
@@ -108,7 +116,6 @@ def _new_engine(options: Any, *, classifier: bool) -> OcrAI:
     settings: dict[str, Any] = {
         "threads": 1,
         "fast": getattr(options, "ocrai_mode", "fast") == "fast",
-        "classify": "auto" if classifier else "off",
     }
     if precision == "auto" and fast_int8_cpu():
         try:
@@ -117,25 +124,42 @@ def _new_engine(options: Any, *, classifier: bool) -> OcrAI:
             if not _hinted.is_set():
                 _hinted.set()
                 _log.info(
-                    "ocrai reads in fp32: derive the int8 recogniser once with "
+                    "ocrai reads in fp32: derive the int8 recognisers once with "
                     "`ocrai models derive` for faster OCR"
                 )
         precision = "fp32"
     return OcrAI(precision=precision, **settings)
 
 
-def _reading_options(options: Any) -> dict[str, Any]:
-    return {"reread": getattr(options, "ocrai_reread", "words")}
+def _reading_options(options: Any, engine: OcrAI) -> dict[str, Any]:
+    reading: dict[str, Any] = {"reread": getattr(options, "ocrai_reread", "words")}
+    denied = _foreign(options, engine)
+    if denied:
+        reading["denylist"] = denied
+    return reading
 
 
-def _wants_orientation(options: Any) -> bool:
-    return bool(getattr(options, "rotate_pages", False))
+def _foreign(options: Any, engine: OcrAI) -> str:
+    """The characters of the engine's dictionaries that no language of ``-l`` is written
+    with (empty with ``--ocrai-scripts all``), worked out once per engine and languages."""
+    if getattr(options, "ocrai_scripts", "languages") == "all":
+        return ""
+    tags = tuple(t for code in getattr(options, "languages", None) or () if (t := _TAGS.get(code)))
+    cached = getattr(_local, "foreign", None)
+    if cached is not None and cached[0] is engine and cached[1] == tags:
+        return str(cached[2])
+    chars: list[str] = []
+    for role, path in engine.model_files.items():
+        if role.endswith("rec_dict"):
+            chars += Path(path).read_text(encoding="utf-8").splitlines()
+    foreign = foreign_characters(chars, tags)
+    _local.foreign = (engine, tags, foreign)
+    return foreign
 
 
 def _read(input_file: Path, options: Any) -> Page:
-    # The line classifier is loaded only to answer the page orientation; reading keeps it
-    # off, as ocrai's default does.
-    return _engine(options).recognize(input_file, classify="off", **_reading_options(options))
+    engine = _engine(options)
+    return engine.recognize(input_file, **_reading_options(options, engine))
 
 
 def _box(bbox: tuple[float, float, float, float]) -> BoundingBox:
@@ -242,23 +266,17 @@ class OcraiEngine(OcrEngine):
 
     @staticmethod
     def get_orientation(input_file: Path, options: Any) -> OrientationConfidence:
-        """0 or 180 degrees, by a vote of the line classifier over the page's characters."""
-        page = _engine(options, classifier=True).recognize(input_file, classify="on")
-        turned = upright = 0
-        for line in page.lines:
-            weight = len(line.text.strip())
-            if line.rotated_180:
-                turned += weight
-            else:
-                upright += weight
-        total = turned + upright
-        if total == 0:
-            return OrientationConfidence(angle=0, confidence=0.0)
-        angle = 180 if turned > upright else 0
-        margin = abs(turned - upright) / total  # 0: a tie, 1: every line agrees
-        # A handful of characters is weak evidence whatever they say.
-        evidence = min(1.0, total / 40)
-        return OrientationConfidence(angle=angle, confidence=_ORIENTATION_SCALE * margin * evidence)
+        """How far the page's text is turned clockwise (0, 90, 180 or 270 degrees, as
+        `ocrai.orientation` finds it), with a confidence on Tesseract's scale (see the
+        module documentation)."""
+        engine = _engine(options)
+        page = engine.recognize(input_file, orientation="auto", **_reading_options(options, engine))
+        characters = sum(len(line.text.strip()) for line in page.lines)
+        evidence = min(1.0, characters / _ORIENTATION_EVIDENCE)
+        sure = 1.0 if page.orientation else (page.orientation_confidence or 0.0)
+        return OrientationConfidence(
+            angle=page.orientation, confidence=_ORIENTATION_SCALE * sure * evidence
+        )
 
     @staticmethod
     def get_deskew(input_file: Path, options: Any) -> float:  # noqa: ARG004 - OCRmyPDF's
@@ -353,6 +371,14 @@ def add_options(parser: Any) -> None:
         help="in fast mode, what the small recogniser re-reads of a line the tiny one is "
         "unsure of: words (default) the doubtful words with some of the line around them, "
         "lines the whole line (a little more accurate, slower on typewritten pages)",
+    )
+    group.add_argument(
+        "--ocrai-scripts",
+        choices=("languages", "all"),
+        default="languages",
+        help="languages (default): read only the letters of the scripts -l's languages are "
+        "written in (with -l eng no Chinese or Cyrillic letters); all: every script of "
+        "ocrai's model pack, whatever -l says",
     )
 
 
