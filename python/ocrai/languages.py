@@ -76,11 +76,11 @@ _RANGES: tuple[tuple[int, int, str], ...] = (
     (0x00AA, 0x00BA, "Latin"),  # the ordinal indicators (1º, 2ª) and the micro sign
     (0x00C0, 0x024F, "Latin"),
     (0x0250, 0x02FF, "Latin"),  # IPA and modifier letters
-    (0x2070, 0x209F, "Common"),  # superscripts and subscripts (xⁿ)
-    (0x2100, 0x214F, "Common"),  # letterlike symbols (Planck's h, the angstrom sign, ℵ)
+    (0x1E00, 0x1EFF, "Latin"),
     (0xFF21, 0xFF3A, "Latin"),  # fullwidth Latin letters
     (0xFF41, 0xFF5A, "Latin"),
-    (0x1E00, 0x1EFF, "Latin"),
+    (0x2070, 0x209F, "Common"),  # superscripts and subscripts (xⁿ)
+    (0x2100, 0x214F, "Common"),  # letterlike symbols (Planck's h, the angstrom sign, ℵ)
     (0x0370, 0x03FF, "Greek"),
     (0x1F00, 0x1FFF, "Greek"),
     (0x0400, 0x052F, "Cyrillic"),
@@ -263,10 +263,9 @@ def foreign_characters(chars: Iterable[str], languages: Iterable[str]) -> str:
     """The characters of `chars` that no language of `languages` (BCP 47 tags) is written
     with, in the order of `chars`: letters of other scripts, and the punctuation and
     fullwidth forms of Chinese and Japanese typesetting when neither language is given.
-    Digits, punctuation and symbols of no script are never foreign, nor are entries that
-    are not one character. Empty when `languages`
-    is empty or names a language whose script is unknown here (nothing can be ruled out).
-    ValueError for a malformed tag."""
+    Other digits, punctuation and symbols are never foreign, nor are entries that are not
+    one character. Empty when `languages` is empty or names a language whose script is
+    unknown here (nothing can be ruled out). ValueError for a malformed tag."""
     allowed: set[str] = set()
     for tag in languages:
         script = _LANGUAGE_SCRIPT.get(normalize_language(tag))

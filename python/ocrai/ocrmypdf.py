@@ -30,9 +30,9 @@ renderer) writes ocrai's own invisible-text PDF of the page (``ocrai.export.to_p
   int8 recognisers when they were derived (``ocrai models derive``) and the CPU has VNNI. These
   defaults are for throughput, as OCRmyPDF is a throughput tool measured against
   Tesseract: on six development pages behind OCRmyPDF (``benchmarks/ocrmypdf_compare.py``,
-  three rounds, load 1.3-1.6) they took 1.01-1.03x Tesseract's time with a CER of 2.75 %
-  (Tesseract 12.79 %); fast mode with whole lines in fp32 1.19-1.24x (2.69 %); the small
-  pack (int8) 1.32-1.38x (1.74 %).
+  ``--jobs 2``, three rounds, load 1.2-1.4, int8 derived) they took 0.87x Tesseract's time
+  with a CER of 2.72 % (Tesseract 12.79 %); fast mode with whole lines in fp32 1.20x
+  (2.67 %); the small pack (int8) 1.28x (1.72 %).
 - Threads: OCRmyPDF runs pages in parallel (``--jobs``), so each worker (process or
   thread) has its own engine with a budget of one thread, made at its first page and
   released when the worker ends (at process exit, or when the thread's storage goes).
@@ -91,7 +91,7 @@ _LEVEL_SLOPE = 0.005  # OCRmyPDF's renderer takes flatter baselines as level
 
 _local = threading.local()
 _lock = threading.Lock()
-_hinted = threading.Event()  # the hint to derive the int8 recogniser is logged once
+_hinted = threading.Event()  # the hint to derive the int8 recognisers is logged once
 _log = logging.getLogger(__name__)
 
 
