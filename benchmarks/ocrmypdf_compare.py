@@ -8,9 +8,10 @@ pages from both sets (the images embedded as they are, by img2pdf, at their own
 resolution) in a temporary folder, then runs, ``--repeat`` rounds of each in turn,
 
     ocrmypdf --jobs N --output-type pdf -l eng+deu      (Debian's tesseract-ocr)
-    ocrmypdf --plugin ocrai.ocrmypdf --ocrai-mode default ...
+    ocrmypdf --plugin ocrai.ocrmypdf --ocrai-mode default ...       (ocrai: -l eng+deu too)
     ocrmypdf --plugin ocrai.ocrmypdf --jobs N --output-type pdf          (the defaults: fast
                                             mode, doubtful words re-read, int8 if derived)
+    ocrmypdf --plugin ocrai.ocrmypdf --ocrai-precision fp32 ...   (the defaults, not derived)
     ocrmypdf --plugin ocrai.ocrmypdf --ocrai-reread lines --ocrai-precision fp32 ...
     ocrmypdf --plugin ocrmypdf_rapidocr -l eng ...      (when that plugin is installed;
                                                         it reads one language)
@@ -172,20 +173,18 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="ocrmypdf-compare-") as tmp:
         folder = Path(tmp)
         source = _build_pdf(pages, folder)
+        # The pages' languages for Tesseract and for ocrai (where -l rules out other scripts).
+        langs = ["-l", "eng+deu"]
+        plugin = ["--plugin", "ocrai.ocrmypdf", *langs]
         runs = [
-            ("tesseract", ["-l", "eng+deu"]),
-            ("ocrai-default", ["--plugin", "ocrai.ocrmypdf", "--ocrai-mode", "default"]),
-            ("ocrai-fast", ["--plugin", "ocrai.ocrmypdf", "--ocrai-mode", "fast"]),
+            ("tesseract", langs),
+            ("ocrai-default", [*plugin, "--ocrai-mode", "default"]),
+            ("ocrai-fast", [*plugin, "--ocrai-mode", "fast"]),
+            # the plugin's defaults where `ocrai models derive` was never run
+            ("ocrai-fast-fp32", [*plugin, "--ocrai-precision", "fp32"]),
             (
                 "ocrai-fast-lines-fp32",
-                [
-                    "--plugin",
-                    "ocrai.ocrmypdf",
-                    "--ocrai-reread",
-                    "lines",
-                    "--ocrai-precision",
-                    "fp32",
-                ],
+                [*plugin, "--ocrai-reread", "lines", "--ocrai-precision", "fp32"],
             ),
         ]
         try:
