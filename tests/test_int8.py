@@ -230,3 +230,30 @@ def test_cli_read_precision(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
         assert "ocrai models derive ppocrv6-small" in capsys.readouterr().err
         assert cli.main(["read", str(image), "--precision", "fp32"]) == 0
         assert "Facture" in capsys.readouterr().out
+
+
+def test_cli_derive_derives_every_pack_with_a_recipe(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from types import SimpleNamespace
+
+    from ocrai import cli, int8
+
+    monkeypatch.setenv("OCRAI_MODEL_DIR", str(tmp_path))
+    # A pack without a recipe: one line on stderr, status 1.
+    assert cli.main(["models", "derive", "ppocrv5-cls"]) == 1
+    assert "no int8 version" in capsys.readouterr().err
+    derived: list[str] = []
+
+    def fake(store: ModelStore, pack: str) -> object:
+        derived.append(pack)
+        return SimpleNamespace(name=f"{pack}-rec-int8.onnx", sha256="0" * 64, source="derived")
+
+    monkeypatch.setattr(int8, "derive_into_store", fake)
+    assert cli.main(["models", "derive"]) == 0
+    assert derived == [SMALL, TINY]
+    out = capsys.readouterr().out
+    assert "ppocrv6-small-rec-int8.onnx" in out
+    assert "ppocrv6-tiny-rec-int8.onnx" in out
+    assert cli.main(["models", "derive", TINY]) == 0
+    assert derived == [SMALL, TINY, TINY]
