@@ -36,10 +36,11 @@ PRECISIONS: tuple[str, ...] = ("auto", "int8", "fp32")
 
 # The recogniser packs whose int8 file keeps the fp32 accuracy on real scans, so that
 # "auto" may use it. None yet: measured with benchmarks/accuracy.py on every set, 1 thread,
-# fp32 -> int8 (recipe int8-rec-1) CER %: uw3-lines 0.30 -> 0.30, sroie 2.83 -> 2.93,
-# tesseract 4.52 -> 4.52, ehri-typewritten 4.38 -> 4.42, fondue-en 0.54 -> 0.54, rendered
-# pages of six languages equal; sroie and ehri-typewritten lose more than noise (target
-# +0.03 points), so int8 stays opt-in (precision="int8") until a recipe holds.
+# the small pack fp32 -> int8 (recipe int8-rec-1; int8-rec-2 writes the same small file),
+# CER %: uw3-lines 0.30 -> 0.30, sroie 2.83 -> 2.93, tesseract 4.52 -> 4.52,
+# ehri-typewritten 4.38 -> 4.42, fondue-en 0.54 -> 0.54, rendered pages of six languages
+# equal; sroie and ehri-typewritten lose more than noise (target +0.03 points), so int8
+# stays opt-in (precision="int8") until a recipe holds.
 AUTO_INT8_PACKS: frozenset[str] = frozenset()
 
 # The recogniser packs the int8 recipe (`ocrai.int8`) is defined for (the convolutions it
