@@ -30,9 +30,10 @@ renderer) writes ocrai's own invisible-text PDF of the page (``ocrai.export.to_p
   int8 recognisers when they were derived (``ocrai models derive``) and the CPU has VNNI. These
   defaults are for throughput, as OCRmyPDF is a throughput tool measured against
   Tesseract: on six development pages behind OCRmyPDF (``benchmarks/ocrmypdf_compare.py``,
-  ``--jobs 2``, three rounds, load 1.2-1.4, int8 derived) they took 0.87x Tesseract's time
-  with a CER of 2.72 % (Tesseract 12.79 %); fast mode with whole lines in fp32 1.20x
-  (2.67 %); the small pack (int8) 1.28x (1.72 %).
+  ``--jobs 2``, three rounds, int8 derived, two runs) they took 0.85-0.90x Tesseract's time
+  with a CER of 2.73 % (Tesseract 12.79 %), 1.07-1.12x without the int8 files; fast mode
+  with whole lines in fp32 1.16-1.18x (2.67 %); the small pack (int8) 1.23-1.25x (1.72 %).
+  On twelve pages the defaults took 0.68x Tesseract's time.
 - Threads: OCRmyPDF runs pages in parallel (``--jobs``), so each worker (process or
   thread) has its own engine with a budget of one thread, made at its first page and
   released when the worker ends (at process exit, or when the thread's storage goes).
