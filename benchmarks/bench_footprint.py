@@ -11,6 +11,10 @@ Peak memory: ``ocrai read PAGE`` (the command line, default options) of an A4 pa
 (2480x3508, 46 dense lines), beside a process that reads the same PNG with tesserocr (page
 segmentation AUTO). Peak RSS is each process's own high-water mark (VmHWM).
 
+``ocrai-auto`` runs both again with the int8 recogniser that ``ocrai models derive`` wrote
+into the user's model store beside the pack (what precision "auto" reads with on a CPU with
+VNNI); skipped without one.
+
 Targets of the engine (issue 11): cold start at most 0.3 s, peak RSS of the A4 read at most
 300 MB. They are read from the summary, never asserted here (the machine is shared).
 """
@@ -126,7 +130,33 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     canvas[: rendered.image.shape[0]] = rendered.image
     page = root / "a4.png"
     Image.fromarray(canvas).save(page)
-    return {"models": store.path, "line": line, "page": page, "page_text": rendered.text}
+    return {
+        "models": store.path,
+        "int8_models": _store_with_int8(root / "models-int8"),
+        "line": line,
+        "page": page,
+        "page_text": rendered.text,
+    }
+
+
+def _store_with_int8(path: Path) -> Path | None:
+    """A store of the small pack and the int8 recogniser that ``ocrai models derive`` wrote
+    into the user's store (recorded as derived, so that precision "auto" reads with it
+    where the CPU has VNNI); None when there is none."""
+    from ocrai.models import ModelStore
+    from ocrai.precision import int8_name
+
+    derived = bench_pipeline.derived_int8_rec()
+    if derived is None:
+        return None
+    name = int8_name("ppocrv6-small-rec.onnx")
+    entry = ModelStore(create=False).manifest()[name]
+    store = ModelStore(path)
+    store.ensure_pack("ppocrv6-small")
+    store.install_file(
+        derived, kind="rec", name=name, source=entry.source, pack=entry.pack, validate=False
+    )
+    return store.path
 
 
 def run_peak(args: list[str], **env: str) -> tuple[str, float]:
@@ -192,19 +222,29 @@ def test_cold_start_tesserocr(benchmark: Any, inputs: dict[str, Any]) -> None:
     record(benchmark, "cold-start", "tesserocr", runs, "cold_s")
 
 
+def _models(inputs: dict[str, Any], variant: str) -> Path:
+    """The model store of an ocrai variant: ``ocrai`` the pack's fp32 files; ``ocrai-auto``
+    with the derived int8 recogniser too (skipped when the user's store has none)."""
+    if variant == "ocrai":
+        return Path(inputs["models"])
+    if inputs["int8_models"] is None:
+        pytest.skip("no derived int8 recogniser in the model store: `ocrai models derive`")
+    return Path(inputs["int8_models"])
+
+
 @pytest.mark.benchmark(group="cold-start")
-def test_cold_start_ocrai(benchmark: Any, inputs: dict[str, Any]) -> None:
+@pytest.mark.parametrize("variant", ["ocrai", "ocrai-auto"])
+def test_cold_start_ocrai(benchmark: Any, inputs: dict[str, Any], variant: str) -> None:
+    models = _models(inputs, variant)
     runs: list[dict[str, Any]] = []
 
     def cold() -> dict[str, Any]:
-        runs.append(
-            testing.run_json_script(OCRAI_COLD, inputs["models"], inputs["line"], timeout=300)
-        )
+        runs.append(testing.run_json_script(OCRAI_COLD, models, inputs["line"], timeout=300))
         return runs[-1]
 
     out = benchmark.pedantic(cold, rounds=COLD_ROUNDS, iterations=1)
     assert out["text"] == bench_pipeline.LINE_TEXT
-    record(benchmark, "cold-start", "ocrai", runs, "cold_s")
+    record(benchmark, "cold-start", variant, runs, "cold_s")
 
 
 # --- peak RSS of reading an A4 page ------------------------------------------------------------
@@ -226,17 +266,18 @@ def test_peak_rss_tesserocr(benchmark: Any, inputs: dict[str, Any]) -> None:
 
 
 @pytest.mark.benchmark(group="peak-rss-a4")
-def test_peak_rss_ocrai_read(benchmark: Any, inputs: dict[str, Any]) -> None:
+@pytest.mark.parametrize("variant", ["ocrai", "ocrai-auto"])
+def test_peak_rss_ocrai_read(benchmark: Any, inputs: dict[str, Any], variant: str) -> None:
+    models = _models(inputs, variant)
     runs: list[dict[str, Any]] = []
 
     def read() -> dict[str, Any]:
         text, peak = run_peak(
-            [sys.executable, "-c", OCRAI_READ, str(inputs["page"])],
-            OCRAI_MODEL_DIR=str(inputs["models"]),
+            [sys.executable, "-c", OCRAI_READ, str(inputs["page"])], OCRAI_MODEL_DIR=str(models)
         )
         runs.append({"text": text, "peak_rss_mib": peak})
         return runs[-1]
 
     out = benchmark.pedantic(read, rounds=RSS_ROUNDS, iterations=1)
     assert testing.cer(out["text"], inputs["page_text"]) < 0.01
-    record(benchmark, "peak-rss-a4", "ocrai", runs, "peak_rss_mib")
+    record(benchmark, "peak-rss-a4", variant, runs, "peak_rss_mib")

@@ -15,7 +15,9 @@ ocrai runs through ``_core.pipeline.Pipeline`` directly. Peers (none is a depend
   time includes decoding them (a few ms of the line, ~0.1 s of the page).
 
 An ``ocrai-int8`` variant (the small pack with its int8 recogniser) runs too when
-``ocrai models derive`` wrote one into the model store, or ``OCRAI_BENCH_INT8_REC`` names one;
+``ocrai models derive`` wrote one into the model store, or ``OCRAI_BENCH_INT8_REC`` names one,
+and ``ocrai-checked`` (that int8 recogniser, its doubtful lines re-read by the fp32 one: what
+the engine reads with by default, ``precision="auto"``, on a CPU with VNNI);
 ``ocrai-fast-int8`` (fast mode, both recognisers int8) when the store holds both.
 
 Each benchmark checks what it read against the ground truth. Ratios (peer median / ocrai
@@ -149,40 +151,51 @@ def pack(name: str) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
-def ocrai_small() -> Iterator[_core.pipeline.Pipeline]:
+def warm_pipeline(
+    primary: dict[str, str], fallback: dict[str, str] | None = None
+) -> Iterator[_core.pipeline.Pipeline]:
+    """A pipeline of `primary`'s files (re-reading with `fallback`'s recogniser), warmed up,
+    closed after the module."""
     _runtime.load()
-    p = _core.pipeline.Pipeline(**pack("ppocrv6-small"), threads=THREADS)
+    extra = {}
+    if fallback is not None:
+        extra = {
+            "fallback_rec_model": fallback["rec_model"],
+            "fallback_rec_dict": fallback["rec_dict"],
+        }
+    p = _core.pipeline.Pipeline(**primary, **extra, threads=THREADS)
     p.warmup()
     yield p
     p.close()
+
+
+def small_int8_rec() -> str:
+    """The small pack's int8 recogniser, or the benchmark is skipped."""
+    path = os.environ.get("OCRAI_BENCH_INT8_REC") or derived_int8_rec()
+    if not path:
+        pytest.skip("no int8 recogniser: `ocrai models derive` or OCRAI_BENCH_INT8_REC=FILE")
+    return path
+
+
+@pytest.fixture(scope="module")
+def ocrai_small() -> Iterator[_core.pipeline.Pipeline]:
+    yield from warm_pipeline(pack("ppocrv6-small"))
 
 
 @pytest.fixture(scope="module")
 def ocrai_fast() -> Iterator[_core.pipeline.Pipeline]:
-    _runtime.load()
-    small = pack("ppocrv6-small")
-    p = _core.pipeline.Pipeline(
-        **pack("ppocrv6-tiny"),
-        fallback_rec_model=small["rec_model"],
-        fallback_rec_dict=small["rec_dict"],
-        threads=THREADS,
-    )
-    p.warmup()
-    yield p
-    p.close()
+    yield from warm_pipeline(pack("ppocrv6-tiny"), pack("ppocrv6-small"))
 
 
 @pytest.fixture(scope="module")
 def ocrai_int8() -> Iterator[_core.pipeline.Pipeline]:
-    path = os.environ.get("OCRAI_BENCH_INT8_REC") or derived_int8_rec()
-    if not path:
-        pytest.skip("no int8 recogniser: `ocrai models derive` or OCRAI_BENCH_INT8_REC=FILE")
-    _runtime.load()
-    p = _core.pipeline.Pipeline(**{**pack("ppocrv6-small"), "rec_model": path}, threads=THREADS)
-    p.warmup()
-    yield p
-    p.close()
+    yield from warm_pipeline({**pack("ppocrv6-small"), "rec_model": small_int8_rec()})
+
+
+@pytest.fixture(scope="module")
+def ocrai_checked() -> Iterator[_core.pipeline.Pipeline]:
+    small = pack("ppocrv6-small")
+    yield from warm_pipeline({**small, "rec_model": small_int8_rec()}, small)
 
 
 @pytest.fixture(scope="module")
@@ -190,16 +203,9 @@ def ocrai_fast_int8() -> Iterator[_core.pipeline.Pipeline]:
     tiny, small = derived_int8_rec("ppocrv6-tiny-rec.onnx"), derived_int8_rec()
     if not tiny or not small:
         pytest.skip("no int8 recognisers of both packs: `ocrai models derive`")
-    _runtime.load()
-    p = _core.pipeline.Pipeline(
-        **{**pack("ppocrv6-tiny"), "rec_model": tiny},
-        fallback_rec_model=small,
-        fallback_rec_dict=pack("ppocrv6-small")["rec_dict"],
-        threads=THREADS,
+    yield from warm_pipeline(
+        {**pack("ppocrv6-tiny"), "rec_model": tiny}, {**pack("ppocrv6-small"), "rec_model": small}
     )
-    p.warmup()
-    yield p
-    p.close()
 
 
 def derived_int8_rec(fp32_name: str = "ppocrv6-small-rec.onnx") -> str | None:
@@ -401,48 +407,30 @@ def test_tesserocr_page(benchmark: Any, tesseract: Any, page: testing.RenderedPa
     assert measure(benchmark, "pipeline-page", "tesserocr", reader, page.text, 3) < 0.05
 
 
+# ocrai's variants, each measured after the peers: the name in the summary, the fixture of
+# its pipeline.
+OCRAI_VARIANTS = {
+    "ocrai": "ocrai_small",
+    "ocrai-fast": "ocrai_fast",
+    "ocrai-int8": "ocrai_int8",
+    "ocrai-checked": "ocrai_checked",
+    "ocrai-fast-int8": "ocrai_fast_int8",
+}
+LINE_VARIANTS = ("ocrai", "ocrai-int8", "ocrai-checked", "ocrai-fast-int8")
+
+
 @pytest.mark.benchmark(group="pipeline-page")
+@pytest.mark.parametrize("variant", list(OCRAI_VARIANTS))
 def test_ocrai_page(
-    benchmark: Any, facts: dict[str, Any], ocrai_small: Any, page: testing.RenderedPage
+    benchmark: Any,
+    facts: dict[str, Any],
+    request: pytest.FixtureRequest,
+    variant: str,
+    page: testing.RenderedPage,
 ) -> None:
+    pipeline = request.getfixturevalue(OCRAI_VARIANTS[variant])
     score = measure_ocrai(
-        benchmark, "pipeline-page", "ocrai", ocrai_small, page.image, page.text, PAGE_ROUNDS
-    )
-    assert score < 0.005
-
-
-@pytest.mark.benchmark(group="pipeline-page")
-def test_ocrai_fast_page(
-    benchmark: Any, facts: dict[str, Any], ocrai_fast: Any, page: testing.RenderedPage
-) -> None:
-    score = measure_ocrai(
-        benchmark, "pipeline-page", "ocrai-fast", ocrai_fast, page.image, page.text, PAGE_ROUNDS
-    )
-    assert score < 0.005
-
-
-@pytest.mark.benchmark(group="pipeline-page")
-def test_ocrai_int8_page(
-    benchmark: Any, facts: dict[str, Any], ocrai_int8: Any, page: testing.RenderedPage
-) -> None:
-    score = measure_ocrai(
-        benchmark, "pipeline-page", "ocrai-int8", ocrai_int8, page.image, page.text, PAGE_ROUNDS
-    )
-    assert score < 0.005
-
-
-@pytest.mark.benchmark(group="pipeline-page")
-def test_ocrai_fast_int8_page(
-    benchmark: Any, facts: dict[str, Any], ocrai_fast_int8: Any, page: testing.RenderedPage
-) -> None:
-    score = measure_ocrai(
-        benchmark,
-        "pipeline-page",
-        "ocrai-fast-int8",
-        ocrai_fast_int8,
-        page.image,
-        page.text,
-        PAGE_ROUNDS,
+        benchmark, "pipeline-page", variant, pipeline, page.image, page.text, PAGE_ROUNDS
     )
     assert score < 0.005
 
@@ -475,31 +463,17 @@ def test_tesserocr_line(benchmark: Any, tesseract: Any, line: np.ndarray) -> Non
 
 
 @pytest.mark.benchmark(group="pipeline-line")
+@pytest.mark.parametrize("variant", LINE_VARIANTS)
 def test_ocrai_line(
-    benchmark: Any, facts: dict[str, Any], ocrai_small: Any, line: np.ndarray
+    benchmark: Any,
+    facts: dict[str, Any],
+    request: pytest.FixtureRequest,
+    variant: str,
+    line: np.ndarray,
 ) -> None:
+    pipeline = request.getfixturevalue(OCRAI_VARIANTS[variant])
     score = measure_ocrai(
-        benchmark, "pipeline-line", "ocrai", ocrai_small, line, LINE_TEXT, LINE_ROUNDS
-    )
-    assert score == 0
-
-
-@pytest.mark.benchmark(group="pipeline-line")
-def test_ocrai_int8_line(
-    benchmark: Any, facts: dict[str, Any], ocrai_int8: Any, line: np.ndarray
-) -> None:
-    score = measure_ocrai(
-        benchmark, "pipeline-line", "ocrai-int8", ocrai_int8, line, LINE_TEXT, LINE_ROUNDS
-    )
-    assert score == 0
-
-
-@pytest.mark.benchmark(group="pipeline-line")
-def test_ocrai_fast_int8_line(
-    benchmark: Any, facts: dict[str, Any], ocrai_fast_int8: Any, line: np.ndarray
-) -> None:
-    score = measure_ocrai(
-        benchmark, "pipeline-line", "ocrai-fast-int8", ocrai_fast_int8, line, LINE_TEXT, LINE_ROUNDS
+        benchmark, "pipeline-line", variant, pipeline, line, LINE_TEXT, LINE_ROUNDS
     )
     assert score == 0
 

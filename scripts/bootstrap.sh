@@ -20,9 +20,13 @@ packages=(g++ cmake python3-venv fonts-dejavu-core fonts-noto-cjk)
 # poppler-utils (pdftotext, pdftoppm) and qpdf for the searchable PDFs
 # (tests/test_pdf_export.py); Chromium and its driver for the browser test of the page of
 # `ocrai serve` (tests/test_serve_browser.py, driven by Selenium, never a downloaded driver).
-if ((${#groups[@]})); then
-  packages+=(poppler-utils qpdf chromium chromium-driver)
-fi
+# `quantize` alone (onnx, for `ocrai models derive`) needs none of them.
+for g in "${groups[@]}"; do
+  if [[ $g != quantize ]]; then
+    packages+=(poppler-utils qpdf chromium chromium-driver)
+    break
+  fi
+done
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from ocrai import OcrAI, _core, _runtime, testing
+from ocrai import ModelError, OcrAI, _core, _runtime, testing
 
 PACKS = Path(_core.__file__).parent / "packs"
 
@@ -144,3 +144,52 @@ def test_engine_releases_a_session_created_on_first_use(
         assert pipeline.sessions_created == 3
     ai.free_resources()
     assert pipeline.closed  # every session with it (RSS: tests/test_memory.py)
+
+
+def _fallback_pipeline(**kwargs: Any) -> Any:
+    small = PACKS / "ppocrv6-small"
+    return make_pipeline(
+        2,
+        pack="ppocrv6-tiny",
+        fallback_rec_model=str(small / "ppocrv6-small-rec.onnx"),
+        fallback_rec_dict=str(small / "ppocrv6-small-dict.txt"),
+        **kwargs,
+    )
+
+
+def test_a_fallback_on_first_use_waits_for_its_first_reread(page: np.ndarray) -> None:
+    eager = _fallback_pipeline()
+    expected = reading(eager.run(page))
+    eager.close()
+    p = _fallback_pipeline(fallback_on_first_use=True)
+    assert p.sessions_created == 2  # the detector and the tiny recogniser's
+    # A line the tiny recogniser reads surely: nothing to re-read, nothing created.
+    sure = testing.render_line("Invoice 2026", font_size=40)
+    read = p.run(sure)["lines"]
+    assert [line["model"] for line in read] == ["primary"]
+    assert p.sessions_created == 2
+    # The page has lines it doubts: the small recogniser's session now, same readings.
+    result = p.run(page)
+    assert any(line["model"] == "fallback" for line in result["lines"])
+    assert reading(result) == expected
+    assert p.sessions_created >= 3
+    p.close()
+
+
+def test_a_fallback_on_first_use_is_checked_at_its_first_reread(page: np.ndarray) -> None:
+    tiny = PACKS / "ppocrv6-tiny"
+    # The tiny recogniser as the fallback of a small dictionary: refused when it is created.
+    p = make_pipeline(
+        2,
+        fallback_rec_model=str(tiny / "ppocrv6-tiny-rec.onnx"),
+        fallback_rec_dict=str(PACKS / "ppocrv6-small" / "ppocrv6-small-dict.txt"),
+        fallback_on_first_use=True,
+    )
+    noisy = testing.render_page(testing.SAMPLE_TEXT["en"], noise=25.0, font_size=20).image
+    for _ in range(2):  # and again: a failed creation is not kept
+        with pytest.raises(ModelError, match=r"ppocrv6-small-dict\.txt.*ppocrv6-tiny-rec"):
+            p.run(noisy, options={"fallback_threshold": 1.0})
+    # the detector and the small recogniser's two (the page paired its batches up); no
+    # fallback session was kept
+    assert p.sessions_created == 3
+    p.close()

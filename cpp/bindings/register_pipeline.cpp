@@ -366,7 +366,8 @@ class PyPipeline {
   PyPipeline(const std::string& det_model, const std::string& rec_model,
              const std::string& rec_dict, const std::optional<std::string>& cls_model,
              const std::optional<std::string>& fallback_rec_model,
-             const std::optional<std::string>& fallback_rec_dict, int threads)
+             const std::optional<std::string>& fallback_rec_dict, int threads,
+             bool fallback_on_first_use)
       : threads_(threads) {
     PipelineModels models;
     models.det_model = det_model;
@@ -375,6 +376,7 @@ class PyPipeline {
     models.cls_model = cls_model.value_or("");
     models.fallback_rec_model = fallback_rec_model.value_or("");
     models.fallback_rec_dict = fallback_rec_dict.value_or("");
+    models.fallback_on_first_use = fallback_on_first_use;
     if (threads < 1 || threads > kMaxThreads) {
       throw py::value_error("threads must be in [1, " + std::to_string(kMaxThreads) + "], got " +
                             std::to_string(threads));
@@ -442,13 +444,16 @@ void register_pipeline(py::module_& m) {
   py::class_<PyPipeline>(m, "Pipeline", R"pbdoc(The end-to-end OCR pipeline over one set of models.)pbdoc")
       .def(py::init<const std::string&, const std::string&, const std::string&,
                     const std::optional<std::string>&, const std::optional<std::string>&,
-                    const std::optional<std::string>&, int>(),
+                    const std::optional<std::string>&, int, bool>(),
            py::kw_only(), py::arg("det_model"), py::arg("rec_model"), py::arg("rec_dict"),
            py::arg("cls_model") = py::none(), py::arg("fallback_rec_model") = py::none(),
            py::arg("fallback_rec_dict") = py::none(), py::arg("threads") = 1,
+           py::arg("fallback_on_first_use") = false,
            R"pbdoc(Loads every model now (GIL released). A missing or corrupt file raises
 ModelError naming it; a dictionary that does not match its recogniser raises ModelError
-naming both files.)pbdoc")
+naming both files. With fallback_on_first_use the fallback recogniser's model is loaded
+and checked by the first run that re-reads a line (which raises those errors then); its
+dictionary is read now.)pbdoc")
       .def("run", &PyPipeline::run, py::arg("image"), py::arg("order") = "rgb",
            py::arg("options") = py::none(),
            R"pbdoc(Reads a uint8 image (H, W) or (H, W, 3|4) with the GIL released and returns

@@ -184,18 +184,29 @@ void add_ms(std::atomic<double>& total, double ms) {
 }  // namespace
 
 struct Pipeline::Recognizer {
+  /// `threads` > 1 adds the one-thread session (`narrow`). Nothing is created yet: `wide`
+  /// is created (and the model checked against `dict`) by its first `get`.
+  Recognizer(const std::shared_ptr<OrtRuntime>& runtime, const std::string& model_path,
+             int threads, Dictionary dictionary);
+
   /// The model with every thread of the budget, for batches that cannot be paired up (a
-  /// single line). Created with the pipeline, which checks the model with it.
-  Session wide;
+  /// single line). Created with the pipeline, which checks the model with it; a fallback's
+  /// can wait for its first re-read (PipelineModels::fallback_on_first_use).
+  LazySession wide;
   /// The model with one intra-op thread, for batches that run side by side on the pool;
   /// null with a budget of one thread (`wide` is that session). Created by the first run
   /// that pairs batches up (a single line never does), sharing `wide`'s prepacked weights.
   std::unique_ptr<LazySession> narrow;
   Dictionary dict;
   std::string path;
+  /// The model's input height, set when `wide` is created: read it after `wide.get()`.
   int height = 48;
 
-  const Session& side_by_side() const { return narrow ? narrow->get() : wide; }
+  const Session& side_by_side() const { return narrow ? narrow->get() : wide.get(); }
+
+ private:
+  /// Refuses a model that is not a recogniser of `dict`'s classes; takes its height.
+  void check(const Session& s);
 };
 
 /// One text line on its way through the pipeline.
@@ -312,6 +323,25 @@ void expect_image_model(const Session& s, const std::string& path, const char* r
 
 }  // namespace
 
+Pipeline::Recognizer::Recognizer(const std::shared_ptr<OrtRuntime>& runtime,
+                                 const std::string& model_path, int threads, Dictionary dictionary)
+    : wide(runtime, model_path, recognizer_options(threads),
+           [this](const Session& s) { check(s); }),
+      dict(std::move(dictionary)),
+      path(model_path) {
+  if (threads > 1) {
+    narrow = std::make_unique<LazySession>(runtime, model_path, recognizer_options(1));
+  }
+}
+
+void Pipeline::Recognizer::check(const Session& s) {
+  expect_image_model(s, path, "text recognition", 3);
+  const std::int64_t classes = s.outputs()[0].shape[2];
+  if (classes > 0) dict.check_model_classes(classes, path);
+  const std::int64_t h = s.inputs()[0].shape[2];
+  if (h > 0) height = static_cast<int>(h);
+}
+
 Pipeline::Pipeline(std::shared_ptr<OrtRuntime> runtime, const PipelineModels& models, int threads)
     : runtime_(std::move(runtime)), threads_(threads) {
   if (threads < 1 || threads > kMaxThreads) {
@@ -333,24 +363,17 @@ Pipeline::Pipeline(std::shared_ptr<OrtRuntime> runtime, const PipelineModels& mo
   // second session of the same model with every thread: a 1000-px line in 61 ms, not 94.
   // Only the session a single line needs is created now; the other one by the first page
   // (see Recognizer).
-  auto load_rec = [&](const std::string& path, const std::string& dict_path) {
-    Session s(runtime_, path, recognizer_options(threads));
-    expect_image_model(s, path, "text recognition", 3);
-    Dictionary d = Dictionary::from_file(dict_path);
-    const std::int64_t classes = s.outputs()[0].shape[2];
-    if (classes > 0) d.check_model_classes(classes, path);
-    auto r = std::unique_ptr<Recognizer>(
-        new Recognizer{std::move(s), nullptr, std::move(d), path, 48});
-    if (threads > 1) {
-      r->narrow = std::make_unique<LazySession>(runtime_, path, recognizer_options(1));
-    }
-    const std::int64_t h = r->wide.inputs()[0].shape[2];
-    if (h > 0) r->height = static_cast<int>(h);
+  auto load_rec = [&](const std::string& path, const std::string& dict_path, bool now) {
+    auto r = std::make_unique<Recognizer>(runtime_, path, threads, Dictionary::from_file(dict_path));
+    if (now) r->wide.get();  // created and checked here
     return r;
   };
-  // With two threads or more the detector loads beside the recogniser: creating a session is
-  // one thread's work (parsing, graph rewriting), and the first read waits for both.
-  std::exception_ptr det_error, rec_error;
+  // With two threads or more the detector (then the fallback recogniser) loads beside the
+  // recogniser: creating a session is one thread's work (parsing, graph rewriting), and the
+  // first read waits for all of them. On 2 cores the detector took 28 ms and a small
+  // recogniser about 80 ms, so the detector's thread has room for a fallback (one created
+  // on first use costs nothing here, see PipelineModels).
+  std::exception_ptr det_error, rec_error, fallback_error;
   auto load_det = [&] {
     try {
       det_ = std::make_unique<Session>(runtime_, models.det_model, detector_options(threads));
@@ -359,21 +382,36 @@ Pipeline::Pipeline(std::shared_ptr<OrtRuntime> runtime, const PipelineModels& mo
       det_error = std::current_exception();
     }
   };
-  std::thread det_loader;
+  auto load_fallback = [&] {
+    if (models.fallback_rec_model.empty()) return;
+    try {
+      fallback_ = load_rec(models.fallback_rec_model, models.fallback_rec_dict,
+                           !models.fallback_on_first_use);
+    } catch (...) {
+      fallback_error = std::current_exception();
+    }
+  };
+  std::thread side_loader;
   if (threads > 1) {
-    det_loader = std::thread(load_det);
+    side_loader = std::thread([&] {
+      load_det();
+      if (!det_error) load_fallback();
+    });
   } else {
     load_det();
     if (det_error) std::rethrow_exception(det_error);
   }
   try {
-    rec_ = load_rec(models.rec_model, models.rec_dict);
+    rec_ = load_rec(models.rec_model, models.rec_dict, true);
   } catch (...) {
     rec_error = std::current_exception();
   }
-  if (det_loader.joinable()) det_loader.join();
-  if (det_error) std::rethrow_exception(det_error);  // the detector's error first, as before
+  if (side_loader.joinable()) side_loader.join();
+  // The detector's error first, then the recogniser's, then the fallback's, as before.
+  if (det_error) std::rethrow_exception(det_error);
   if (rec_error) std::rethrow_exception(rec_error);
+  if (threads == 1) load_fallback();
+  if (fallback_error) std::rethrow_exception(fallback_error);
   det_name_ = base_name(models.det_model);
   if (!models.cls_model.empty()) {
     cls_ = std::make_unique<Session>(load_session(runtime_, models.cls_model, 1));
@@ -385,8 +423,7 @@ Pipeline::Pipeline(std::shared_ptr<OrtRuntime> runtime, const PipelineModels& mo
     }
     cls_name_ = base_name(models.cls_model);
   }
-  if (!models.fallback_rec_model.empty()) {
-    fallback_ = load_rec(models.fallback_rec_model, models.fallback_rec_dict);
+  if (fallback_) {
     fallback_blocks_.assign((0x110000 >> 7) + 1, false);
     for (int c = 1; c < fallback_->dict.num_classes(); ++c) {
       const std::string& sym = fallback_->dict.symbol(c);
@@ -406,7 +443,7 @@ Pipeline::~Pipeline() = default;
 int Pipeline::sessions_created() const {
   int n = 1 + (cls_ ? 1 : 0);  // the detector, the classifier
   for (const Recognizer* r : {rec_.get(), fallback_.get()}) {
-    if (r != nullptr) n += 1 + (r->narrow && r->narrow->created() ? 1 : 0);
+    if (r != nullptr) n += (r->wide.created() ? 1 : 0) + (r->narrow && r->narrow->created() ? 1 : 0);
   }
   return n;
 }
@@ -504,6 +541,8 @@ void Pipeline::recognize(const Recognizer& rec, const std::vector<LineWork*>& li
                          ColorOrder order, bool rotated, int batch, int top_k,
                          const CtcConstraint* constraint, StageTimings& t) const {
   if (lines.empty()) return;
+  // Created (and checked) now if it waited for its first use; sets rec.height.
+  const Session& alone_session = rec.wide.get();
   // The fallback's gate needs the primary reading's near misses.
   const bool gaps = fallback_ != nullptr && &rec == rec_.get();
   // Widest first, so that the longest batches start first and the last ones are short.
@@ -551,7 +590,7 @@ void Pipeline::recognize(const Recognizer& rec, const std::vector<LineWork*>& li
     const auto t1 = Clock::now();
     TensorView in{ElementType::kFloat32, input.data(), {n, 3, rec.height, width}};
     const bool alone = b >= paired;  // the pool's other threads are idle: use them in ORT
-    std::vector<Tensor> out = (alone ? rec.wide : rec.side_by_side()).run({in});
+    std::vector<Tensor> out = (alone ? alone_session : rec.side_by_side()).run({in});
     const auto t2 = Clock::now();
     const auto& shape = out[0].shape();
     if (shape.size() != 3 || shape[0] != n || shape[2] != classes) {
@@ -1224,9 +1263,10 @@ void Pipeline::warmup() const {
   }
   for (const Recognizer* r : {rec_.get(), fallback_.get()}) {
     if (r == nullptr) continue;
+    const Session& wide = r->wide.get();  // before the height: it may create the session
     std::vector<float> x(static_cast<std::size_t>(3) * r->height * 64, 0.f);
     const TensorView in{ElementType::kFloat32, x.data(), {1, 3, r->height, 64}};
-    r->wide.run({in});
+    wide.run({in});
     if (r->narrow) r->narrow->get().run({in});
   }
   if (cls_) {

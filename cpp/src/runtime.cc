@@ -425,10 +425,11 @@ std::vector<Tensor> Session::run(const std::vector<TensorView>& inputs) const {
 }
 
 LazySession::LazySession(std::shared_ptr<OrtRuntime> runtime, std::string model_path,
-                         SessionOptions options)
+                         SessionOptions options, Check check)
     : runtime_(std::move(runtime)),
       model_path_(std::move(model_path)),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      check_(std::move(check)) {}
 
 LazySession::~LazySession() = default;
 
@@ -436,7 +437,9 @@ const Session& LazySession::get() const {
   if (const Session* s = ready_.load(std::memory_order_acquire)) return *s;
   std::lock_guard<std::mutex> lock(mutex_);
   if (!session_) {
-    session_ = std::make_unique<const Session>(runtime_, model_path_, options_);
+    auto session = std::make_unique<const Session>(runtime_, model_path_, options_);
+    if (check_) check_(*session);
+    session_ = std::move(session);
     trim_native_heap();  // what creating it freed (see Pipeline's constructor)
     ready_.store(session_.get(), std::memory_order_release);
   }

@@ -587,7 +587,11 @@ def calibrate_page(page: Page, *, detected: bool = True) -> Page:
     """The page with calibrated line and word confidences (see the module docstring);
     `detected`: its lines were found by detection (False: the image read as one line)."""
     maps = load_maps()
-    fast = page.models.fallback is not None
+    # Fast mode is a fallback of another recogniser; the fp32 recogniser that checks the int8
+    # one derived from it (precision "auto") reads in the plain contexts.
+    fast = page.models.fallback is not None and fp32_of(page.models.fallback) != fp32_of(
+        page.models.rec or ""
+    )
     context = context_key(detected=detected, fast=fast)
     primary = maps.lookup(page.models.rec or "", context)
     fallback = maps.lookup(page.models.fallback or "", context)

@@ -159,10 +159,20 @@ def _cmd_models_derive(args: argparse.Namespace) -> int:
     except ImportError as exc:  # onnx is not part of the core install
         print(f"ocrai models derive: error: {exc}; install it: pip install onnx", file=sys.stderr)
         return 1
-    from .precision import INT8_PACKS
+    from . import packs as _packs
+    from .precision import INT8_PACKS, choose_rec
 
     store = _models_store(args)
     for pack in [args.pack] if args.pack else sorted(INT8_PACKS):
+        if args.missing and pack in INT8_PACKS:
+            rec = _packs.get_pack(pack).file("rec").name
+            try:
+                name = choose_rec(store, rec, pack, "int8").name
+            except FileNotFoundError:
+                pass
+            else:
+                print(f"{name}  already derived")
+                continue
         start = time.perf_counter()
         info = derive_into_store(store, pack)
         print(f"{info.name}  sha256 {info.sha256}  ({time.perf_counter() - start:.0f} s)")
@@ -236,6 +246,11 @@ def _add_models(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         nargs="?",
         default=None,
         help="the pack (default: every pack with an int8 recipe, ppocrv6-small and ppocrv6-tiny)",
+    )
+    p.add_argument(
+        "--missing",
+        action="store_true",
+        help="only where the int8 file is missing or was derived from another fp32 file",
     )
     p.set_defaults(handler=_cmd_models_derive)
 
@@ -508,8 +523,9 @@ def _add_read(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "--precision",
         choices=("auto", "int8", "fp32"),
         default="auto",
-        help="recogniser arithmetic: int8 (from `ocrai models derive`) where the CPU has VNNI "
-        "under auto (default), or always int8 / fp32",
+        help="recogniser arithmetic: auto (default) reads with int8 (from `ocrai models "
+        "derive`) where the CPU has VNNI and re-reads its doubtful lines in fp32; int8 alone; "
+        "fp32 alone",
     )
     parser.add_argument(
         "--reread",

@@ -310,10 +310,11 @@ class OcrAI:
     precision
         The recognisers' arithmetic (see `ocrai.precision`): ``"auto"`` (default) reads
         with the int8 recogniser derived by ``ocrai models derive`` when it is in the model
-        directory, the CPU has VNNI and its pack's int8 reading was measured to keep the
-        fp32 accuracy on real scans (none yet), else fp32; ``"int8"`` requires the int8
-        file (in fast mode, both recognisers'); ``"fp32"`` never uses it. A custom
-        ``rec_model`` is loaded as given.
+        directory and the CPU has VNNI, and re-reads the lines it doubts with the fp32
+        recogniser (the fp32 reading's accuracy at close to int8's speed; the small pack, not
+        fast mode), else fp32; ``"int8"`` requires the int8 file and reads with it alone (in
+        fast mode, both recognisers'); ``"fp32"`` never uses it. A custom ``rec_model`` is
+        loaded as given.
     """
 
     def __init__(
@@ -504,7 +505,11 @@ class OcrAI:
             args[role] = str(self._store.require(name, pack))
         from ._core import pipeline as _pipeline
 
-        return _pipeline.Pipeline(**args, threads=self._threads)
+        # The fallback recogniser (fast mode's small one, auto's fp32 one) is created by the
+        # first line it re-reads: a page read surely never waits for it (a cold start, import
+        # to first line, 0.33 s -> 0.27 s with auto's), and its files are the store's
+        # sha256-checked pack files, which leaves little for that late check to refuse.
+        return _pipeline.Pipeline(**args, threads=self._threads, fallback_on_first_use=True)
 
     @contextlib.contextmanager
     def _using(self) -> Iterator[Any]:
@@ -852,21 +857,38 @@ def _choose_precision(
     custom: str | None,
 ) -> str:
     """Swaps the pack's recognisers in `files` for their int8 versions where `precision`
-    asks for them (see `ocrai.precision`); returns the primary recogniser's precision."""
+    asks for them (see `ocrai.precision`); returns the primary recogniser's precision.
+
+    Under ``"auto"`` only the primary recogniser of the default mode may go int8 (packs in
+    `AUTO_INT8_PACKS`), and then the fp32 recogniser it was derived from becomes the
+    fallback that re-reads the lines the int8 one doubts (see `ocrai.precision`)."""
     from . import precision as _precision
 
     wanted = _precision.check_precision(precision)
     used = "fp32"
+    default_mode = "fallback_rec_model" not in files
     for role in ("rec_model", "fallback_rec_model"):
         if role not in files or (role == "rec_model" and custom is not None):
             continue
         name, pack = files[role]
         if pack is None:
             continue
-        choice = _precision.choose_rec(store, name, pack, wanted)
+        # auto leaves fast mode's recognisers in fp32: its tiny/small pair was not measured
+        # with an int8 file under the fp32 check.
+        role_wants = "fp32" if wanted == "auto" and not default_mode else wanted
+        choice = _precision.choose_rec(store, name, pack, role_wants)
         files[role] = (choice.name, pack)
         if role == "rec_model":
             used = choice.precision
+    if wanted == "auto" and default_mode and used == "int8":
+        name, pack = files["rec_model"]
+        dict_name, dict_pack = files["rec_dict"]
+        if dict_pack == pack:
+            files["fallback_rec_model"] = (_precision.fp32_of(name), pack)
+            files["fallback_rec_dict"] = (dict_name, pack)
+        else:  # a custom dictionary: nothing to check with, so auto stays fp32
+            files["rec_model"] = (_precision.fp32_of(name), pack)
+            used = "fp32"
     return used
 
 

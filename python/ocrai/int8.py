@@ -36,7 +36,8 @@ sroie 3.72, typewritten Czech pages 6.49 -> 7.16. Tried and not kept: entropy ca
 and neck in fp32: 99.9 1.85 %, 99.95 1.53 %, 99.99 0.82 %, 99.999 1.03 %), keeping the SE-block convs
 (1.59 %) or the 13 convs after Gelu (1.37 %, and 0.77 % with stem and neck) in fp32; keeping
 #0-#11, the Gelu convs and the neck in fp32 read sroie at 2.91 %: the remaining loss is
-spread over the middle blocks. `ocrai.precision` therefore keeps fp32 the default.
+spread over the middle blocks. So `ocrai.precision`'s default, "auto", reads with this file
+checked by the fp32 one (its doubtful lines re-read in fp32), which reads every set as fp32.
 """
 
 from __future__ import annotations

@@ -2,11 +2,14 @@
 
 ``precision="fp32"`` always loads the pinned fp32 file. ``"int8"`` loads the int8 file
 derived from it (`ocrai.int8`, written into the model store by ``ocrai models derive``) and
-raises FileNotFoundError naming that step when it is missing. ``"auto"`` (the default) loads
-the int8 file when it is present, this CPU has the fast int8 path (AVX512-VNNI or
-AVX-VNNI: ONNX Runtime's u8s8 kernels for the quantised convolutions; without VNNI int8 is
-not faster) *and* the pack is in `AUTO_INT8_PACKS` (its int8 reading was measured to keep
-the fp32 accuracy on real scans), else fp32.
+raises FileNotFoundError naming that step when it is missing. ``"auto"`` (the default) reads
+with the int8 file *checked by the fp32 one* when the int8 file is present, this CPU has the
+fast int8 path (AVX512-VNNI or AVX-VNNI: ONNX Runtime's u8s8 kernels for the quantised
+convolutions; without VNNI int8 is not faster) and the pack is in `AUTO_INT8_PACKS`: the
+int8 recogniser reads every line and the fp32 recogniser it was derived from re-reads the
+lines the int8 one doubts (the engine's fallback gate, as in fast mode), so the reading is
+the fp32 one's wherever int8 could have changed it. Otherwise "auto" is fp32. Fast mode
+reads in fp32 under "auto" (its tiny/small pair was not measured with the check).
 
 This module reads the store's manifest and asks the native core about the CPU; it loads
 no model.
@@ -34,14 +37,19 @@ __all__ = [
 Precision = Literal["auto", "int8", "fp32"]
 PRECISIONS: tuple[str, ...] = ("auto", "int8", "fp32")
 
-# The recogniser packs whose int8 file keeps the fp32 accuracy on real scans, so that
-# "auto" may use it. None yet: measured with benchmarks/accuracy.py on every set, 1 thread,
-# the small pack fp32 -> int8 (recipe int8-rec-1; int8-rec-2 writes the same small file),
-# CER %: uw3-lines 0.30 -> 0.30, sroie 2.83 -> 2.93, tesseract 4.52 -> 4.52,
-# ehri-typewritten 4.38 -> 4.42, fondue-en 0.54 -> 0.54, rendered pages of six languages
-# equal; sroie and ehri-typewritten lose more than noise (target +0.03 points), so int8
-# stays opt-in (precision="int8") until a recipe holds.
-AUTO_INT8_PACKS: frozenset[str] = frozenset()
+# The recogniser packs whose int8 file "auto" reads with, checked by the fp32 file. Alone,
+# the small pack's int8 recogniser loses on receipts (benchmarks/accuracy.py, every set, 1
+# thread, CER % fp32 -> int8: uw3-lines 0.30 -> 0.30, sroie 2.83 -> 2.93, tesseract 4.52 ->
+# 4.52, ehri-typewritten 4.03 -> 4.07, fondue-en 0.41 -> 0.41, rendered pages of six
+# languages equal): its errors there are mostly confident ones (dropped spaces, ':' and
+# '.'), which the fallback gate's gap and space doubts catch. Checked by fp32 (default gate,
+# whole lines re-read) it reads every set as fp32 does: uw3-lines 0.30, sroie 2.83,
+# tesseract 4.52, ehri-typewritten 4.03, fondue-en 0.40, re-reading 4 %, 37 %, 10 %, 37 %
+# and 6 % of the lines; the dense rendered page of bench_pipeline re-reads none (2 threads:
+# fp32 3.04 s, int8 1.76 s, checked 1.81 s). Re-reading only the doubted words read sroie
+# at 2.90 %; a lower gate (0.9, 0.8) re-read fewer EHRI lines (34 %, 27 %) at the same CER
+# but sroie at 2.85 and 2.84 %.
+AUTO_INT8_PACKS: frozenset[str] = frozenset({"ppocrv6-small"})
 
 # The recogniser packs the int8 recipe (`ocrai.int8`) is defined for (the convolutions it
 # keeps in fp32 are numbered on each pack's graph): the small recogniser and the tiny one

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -169,12 +170,17 @@ class Session {
 /// throws to the caller, and the next `get` tries again.
 class LazySession {
  public:
-  LazySession(std::shared_ptr<OrtRuntime> runtime, std::string model_path, SessionOptions options);
+  /// What checks a new session before it is kept (its model's signature): what it throws
+  /// goes to the caller of `get`, and the session is dropped.
+  using Check = std::function<void(const Session&)>;
+
+  LazySession(std::shared_ptr<OrtRuntime> runtime, std::string model_path, SessionOptions options,
+              Check check = {});
   ~LazySession();
   LazySession(const LazySession&) = delete;
   LazySession& operator=(const LazySession&) = delete;
 
-  /// The session, created now if it was not yet. Throws what `Session` throws.
+  /// The session, created now if it was not yet. Throws what `Session` and the check throw.
   const Session& get() const;
   bool created() const;
 
@@ -182,6 +188,7 @@ class LazySession {
   std::shared_ptr<OrtRuntime> runtime_;
   std::string model_path_;
   SessionOptions options_;
+  Check check_;
   mutable std::mutex mutex_;
   mutable std::unique_ptr<const Session> session_;  // guarded by mutex_
   mutable std::atomic<const Session*> ready_{nullptr};

@@ -72,10 +72,13 @@ class Pipeline:
         fallback_rec_model: str | None = None,
         fallback_rec_dict: str | None = None,
         threads: int = 1,
+        fallback_on_first_use: bool = False,
     ) -> None:
         """Loads every model now (GIL released). A missing or corrupt file raises
         ModelError naming it; a dictionary that does not match its recogniser raises
-        ModelError naming both files."""
+        ModelError naming both files. With fallback_on_first_use the fallback recogniser's
+        model is loaded and checked by the first run that re-reads a line (which raises
+        those errors then); its dictionary is read now."""
     def run(
         self,
         image: npt.NDArray[np.uint8],
