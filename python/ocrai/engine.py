@@ -866,29 +866,25 @@ def _choose_precision(
 
     wanted = _precision.check_precision(precision)
     used = "fp32"
-    default_mode = "fallback_rec_model" not in files
+    # auto checks int8 with the pack's fp32 recogniser and dictionary; fast mode (its
+    # tiny/small pair was not measured under that check) and a custom dictionary (nothing
+    # to check with) stay fp32 under auto.
+    checkable = "fallback_rec_model" not in files and files["rec_dict"][1] == files["rec_model"][1]
     for role in ("rec_model", "fallback_rec_model"):
         if role not in files or (role == "rec_model" and custom is not None):
             continue
         name, pack = files[role]
         if pack is None:
             continue
-        # auto leaves fast mode's recognisers in fp32: its tiny/small pair was not measured
-        # with an int8 file under the fp32 check.
-        role_wants = "fp32" if wanted == "auto" and not default_mode else wanted
+        role_wants = "fp32" if wanted == "auto" and not checkable else wanted
         choice = _precision.choose_rec(store, name, pack, role_wants)
         files[role] = (choice.name, pack)
         if role == "rec_model":
             used = choice.precision
-    if wanted == "auto" and default_mode and used == "int8":
+    if wanted == "auto" and used == "int8":
         name, pack = files["rec_model"]
-        dict_name, dict_pack = files["rec_dict"]
-        if dict_pack == pack:
-            files["fallback_rec_model"] = (_precision.fp32_of(name), pack)
-            files["fallback_rec_dict"] = (dict_name, pack)
-        else:  # a custom dictionary: nothing to check with, so auto stays fp32
-            files["rec_model"] = (_precision.fp32_of(name), pack)
-            used = "fp32"
+        files["fallback_rec_model"] = (_precision.fp32_of(name), pack)
+        files["fallback_rec_dict"] = files["rec_dict"]
     return used
 
 
