@@ -137,6 +137,22 @@ def test_letter_head_blocks_one_above_the_other_read_top_to_bottom() -> None:
     assert [perm[k] for k in order_of([boxes[i] for i in perm])] == list(range(10))
 
 
+def test_a_mark_beside_the_letter_head_does_not_make_columns() -> None:
+    # The same letter with a page number in the left margin beside the sender's block and
+    # a tick under the recipient's: the marks overlap the other side's block vertically,
+    # the words do not, so the blocks still read top to bottom (before, the recipient's
+    # block was read as a column before the sender's).
+    sender = column(700, 420, 100, 3)
+    page_number = [box(60, 60, 80, 90)]
+    recipient = column(60, 420, 260, 3)
+    tick = [box(300, 380, 315, 400)]
+    body = column(60, 1060, 440, 4)
+    boxes = page_number + sender + recipient + tick + body
+    order = order_of(boxes)
+    assert order.index(1) < order.index(2) < order.index(3) < order.index(4)
+    assert order[-4:] == [8, 9, 10, 11]  # the body last, top to bottom
+
+
 def test_columns_side_by_side_still_split() -> None:
     # The same two blocks beside each other (overlapping vertically) are columns.
     left, right = column(60, 420, 100, 6), column(700, 420, 140, 6)

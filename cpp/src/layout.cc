@@ -13,6 +13,9 @@ namespace ocrai {
 namespace {
 
 constexpr double kPi = 3.14159265358979323846;
+/// Boxes narrower than this many line heights are marks (a page number, a tick), not
+/// words, when judging whether two parts of a page stand side by side.
+constexpr double kMarkWidths = 2.0;
 
 /// A box in the deskewed frame.
 struct Box {
@@ -203,15 +206,28 @@ class Segmenter {
     return g && g->crossers.empty();
   }
 
-  /// Whether the two sides of a gutter stand beside each other: their vertical extents
-  /// overlap by at least one line height. Parts one above the other (an address block over
-  /// a salutation on the other side of the page, as typewritten letters have) are not
-  /// columns: a horizontal cut separates them, and they read top to bottom. On the
+  /// Whether the two sides of a gutter stand beside each other: the vertical extents of
+  /// their words overlap by at least one line height. Parts one above the other (an address
+  /// block over a salutation on the other side of the page, as typewritten letters have)
+  /// are not columns: a horizontal cut separates them, and they read top to bottom. On the
   /// development letters (../shared/data/ehri-typewritten) reading such parts as columns
   /// put the address after the recipient's.
   bool side_by_side(const Set& left, const Set& right) const {
-    const Extent l = extent(left), r = extent(right);
+    const Extent l = word_extent(left), r = word_extent(right);
     return std::min(l.y1, r.y1) - std::max(l.y0, r.y0) >= h_;
+  }
+
+  /// The extent of the boxes of `set` at least kMarkWidths line heights wide (the whole
+  /// set's when it has none): a page number, a tick or a hole punch beside an address
+  /// block does not make it stand beside the text under it. On one EHRI letter a "1" in
+  /// the margin made the recipient's block a column beside the sender's, and the page read
+  /// 105 errors where top to bottom reads 16.
+  Extent word_extent(const Set& set) const {
+    Set words;
+    for (int i : set) {
+      if (box(i).width() >= kMarkWidths * h_) words.push_back(i);
+    }
+    return extent(words.empty() ? set : words);
   }
 
   bool is_prose(const Set& part) const {
