@@ -350,6 +350,34 @@ def test_recognize_lines_and_pages(
             ai.recognize(small_page, bogus=1)
 
 
+def test_one_line_reading_cuts_a_loose_margin_to_the_text(
+    shared_dir: Path, line_images: dict[str, np.ndarray]
+) -> None:
+    tight = line_images["cs"]  # the ink, and a margin of 12 px
+    loose = np.full((300, 1400, 3), 250, np.uint8)
+    top, left = (300 - tight.shape[0]) // 2, 150
+    loose[top : top + tight.shape[0], left : left + tight.shape[1]] = tight
+    ink = np.argwhere((np.abs(loose.astype(int) - 250) > 24).any(axis=2))
+    (y0, x0), (y1, x1) = ink.min(axis=0), ink.max(axis=0) + 1
+    # Grey paper darkening from left to right: no plain background, nothing is margin.
+    shade = np.linspace(0, 80, loose.shape[1]).astype(np.uint8)[None, :, None]
+    shaded = np.clip(loose.astype(int) - shade, 0, 255).astype(np.uint8)
+    shaded = shaded[top - 20 : top + tight.shape[0] + 20]
+    with OcrAI(shared_dir, precision="fp32") as ai:
+        # Shrunk whole to the recogniser's 48 px, the loose field's text would be 6 px tall.
+        line = ai.recognize(loose, detect=False).lines[0]
+        assert line.text == LINES["cs"]
+        bx0, by0, bx1, by1 = line.bbox
+        pad = 0.3 * (y1 - y0)  # the margin the detector leaves
+        assert (bx0, by0) == pytest.approx((x0 - pad, y0 - pad), abs=2)
+        assert (bx1, by1) == pytest.approx((x1 + pad, y1 + pad), abs=2)
+        # A line cut out tightly, and one on no plain background, are read whole.
+        height, width = tight.shape[:2]
+        assert ai.recognize(tight, detect=False).lines[0].bbox == (0, 0, width, height)
+        line = ai.recognize(shaded, detect=False).lines[0]
+        assert line.bbox == (0, 0, shaded.shape[1], shaded.shape[0])
+
+
 def test_warmup_loads_every_model_and_keeps_no_file_open(shared_dir: Path) -> None:
     ai = OcrAI(shared_dir, fast=True, classify="auto")
     assert ai.warmup() is ai

@@ -541,7 +541,9 @@ def _add_read(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "-r", "--recursive", action="store_true", help="search folders' sub-folders too"
     )
     parser.add_argument(
-        "--no-detect", action="store_true", help="every image is one text line: skip detection"
+        "--no-detect",
+        action="store_true",
+        help="every image is one text line (cut to its ink): skip detection",
     )
     parser.add_argument(
         "--progress",

@@ -557,9 +557,11 @@ class OcrAI:
 
         `image` is anything `ocrai.io.load_image` takes (a path, bytes, a numpy uint8 array
         (H, W) or (H, W, 3|4), a PIL image) or an already loaded `ocrai.io.LoadedImage`.
-        ``detect=False`` reads the whole image as one text line. `order` says whether a
-        numpy colour array is "rgb" (default) or "bgr"; `page` picks the page of a
-        multi-page file. Other keyword options go to the native pipeline and override the
+        ``detect=False`` reads the image as one text line, without the detector: a plain
+        margin around the text is cut to the margin the detector would leave (0.3 of the
+        text's height), so that a loosely cut field reads at its text's size. `order` says
+        whether a numpy colour array is "rgb" (default) or "bgr"; `page` picks the page of
+        a multi-page file. Other keyword options go to the native pipeline and override the
         engine's defaults, as do ``orientation=`` and ``languages=`` (see the class).
         Raises ResourcesReleasedError after `free_resources`.
 

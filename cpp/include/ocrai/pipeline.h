@@ -83,7 +83,7 @@ enum class RereadScope {
 
 /// Per-run options (A.1 of the team brief). `validate` checks them against a pipeline.
 struct RunOptions {
-  bool detect = true;      ///< false: the whole image is one text line
+  bool detect = true;      ///< false: the image is one text line (cut to its ink)
   int det_max_side = 960;  ///< the detector input's long side is at most this (>= 32)
   /// det_thresh, box_thresh, unclip_ratio. The pipeline unclips by kPipelineUnclipRatio
   /// unless told otherwise.
@@ -228,8 +228,8 @@ class Pipeline {
   WorkImage preprocess(const ImageView& input, ColorOrder order, const RunOptions& options,
                        PageResult& page) const;
   /// Locate lines: the work image -> its text lines as quads in work-image coordinates (the
-  /// detector on the inked area, coarse pass first for line-like images; the whole image
-  /// without detection). Time: preprocess, detect, postprocess.
+  /// detector on the inked area, coarse pass first for line-like images; without detection
+  /// the image's ink and its margin, or the whole image). Time: preprocess, detect, postprocess.
   LineWorks locate_lines(const ImageView& image, ColorOrder order, const RunOptions& options,
                          StageTimings& t) const;
   /// Crop: each line's quad -> its crop, rectified to the recogniser's height (tall lines
