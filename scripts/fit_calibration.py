@@ -41,7 +41,9 @@ fitted, so that a change of the judge needs no new reading. The ``noise`` column
 ECE that perfectly calibrated confidences would score on as many lines as a set has
 (`noise_floor`): on the 52 UW3 lines an ECE near it is as good as can be told.
 
-Modes (``--modes``, default ``small fast``): ``small`` (the default engine), ``fast``
+Modes (``--modes``, default ``small fast``): ``small`` (the default engine: where the int8
+recogniser has been derived, its lines and those the fp32 one re-read are fitted together,
+under the fp32 recogniser's name, as the engine calibrates them), ``fast``
 (``fast=True``: the tiny recogniser, doubtful lines re-read by the small one) and ``tiny``
 (``pack="ppocrv6-tiny"`` alone, whose lines otherwise take the fast mode's tiny maps).
 
@@ -73,6 +75,7 @@ from PIL import Image
 from ocrai import OcrAI, testing
 from ocrai import calibration as cal
 from ocrai.calibration import expected_calibration_error, line_context, word_char_confidences
+from ocrai.precision import fp32_of
 
 SETS = ("uw3-lines", "sroie", "tesseract", "ehri-typewritten", "fondue-en")
 MODES = {
@@ -360,8 +363,11 @@ def noise_floor(confidences: np.ndarray, draws: int = 200) -> float:
 
 
 def _as_record(r: dict[str, Any]) -> cal.CalibrationRecord:
+    # The default engine reads with an int8 recogniser checked by the fp32 one it was
+    # derived from (precision "auto"); `calibrate_page` gives both the fp32 one's maps, so
+    # their lines are fitted as one population under its name.
     return cal.CalibrationRecord(
-        model=r["model"],
+        model=fp32_of(r["model"]),
         context=r["context"],
         chars=tuple(r["chars"]),
         length=int(r["n"]),
