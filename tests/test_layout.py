@@ -153,6 +153,17 @@ def test_a_mark_beside_the_letter_head_does_not_make_columns() -> None:
     assert order[-4:] == [8, 9, 10, 11]  # the body last, top to bottom
 
 
+def test_a_date_between_two_lines_of_the_other_side_reads_in_its_row() -> None:
+    # A letter's reference number at the top left, the date a little lower at the right,
+    # the salutation under both at the left: the date stands beside neither line (the
+    # rows do not overlap), though it lies within the left side's extent.
+    reference = [box(0, 60, 130, 90)]
+    date = [box(480, 100, 780, 126)]
+    salutation = [box(40, 150, 190, 176)]
+    body = column(40, 740, 200, 4, pitch=30, h=26)
+    assert order_of(reference + salutation + date + body) == [0, 2, 1, 3, 4, 5, 6]
+
+
 def test_columns_side_by_side_still_split() -> None:
     # The same two blocks beside each other (overlapping vertically) are columns.
     left, right = column(60, 420, 100, 6), column(700, 420, 140, 6)

@@ -206,28 +206,57 @@ class Segmenter {
     return g && g->crossers.empty();
   }
 
-  /// Whether the two sides of a gutter stand beside each other: the vertical extents of
-  /// their words overlap by at least one line height. Parts one above the other (an address
+  /// Whether the two sides of a gutter stand beside each other: the rows their words
+  /// cover overlap by at least one line height. Parts one above the other (an address
   /// block over a salutation on the other side of the page, as typewritten letters have)
   /// are not columns: a horizontal cut separates them, and they read top to bottom. On the
   /// development letters (../shared/data/ehri-typewritten) reading such parts as columns
   /// put the address after the recipient's.
   bool side_by_side(const Set& left, const Set& right) const {
-    const Extent l = word_extent(left), r = word_extent(right);
-    return std::min(l.y1, r.y1) - std::max(l.y0, r.y0) >= h_;
+    return row_overlap(word_rows(left), word_rows(right)) >= h_;
   }
 
-  /// The extent of the boxes of `set` at least kMarkWidths line heights wide (the whole
-  /// set's when it has none): a page number, a tick or a hole punch beside an address
-  /// block does not make it stand beside the text under it. On one EHRI letter a "1" in
-  /// the margin made the recipient's block a column beside the sender's, and the page read
-  /// 105 errors where top to bottom reads 16.
-  Extent word_extent(const Set& set) const {
-    Set words;
+  /// The rows covered by the boxes of `set` at least kMarkWidths line heights wide (by
+  /// all of them when it has none), as sorted disjoint intervals. Rows, not the extent: a
+  /// date between a reference number and a salutation on the other side of a letter
+  /// stands beside neither. Words, not marks: a page number, a tick or a hole punch beside
+  /// an address block does not make it stand beside the text under it. On two EHRI
+  /// letters such parts were read as columns (105 and 86 errors; 13 and 56 read top to
+  /// bottom; the whole set 4.03 -> 3.89 % CER, every other set the same).
+  std::vector<std::pair<double, double>> word_rows(const Set& set) const {
+    std::vector<std::pair<double, double>> rows;
     for (int i : set) {
-      if (box(i).width() >= kMarkWidths * h_) words.push_back(i);
+      if (box(i).width() >= kMarkWidths * h_) rows.emplace_back(box(i).y0, box(i).y1);
     }
-    return extent(words.empty() ? set : words);
+    if (rows.empty()) {
+      for (int i : set) rows.emplace_back(box(i).y0, box(i).y1);
+    }
+    std::sort(rows.begin(), rows.end());
+    std::vector<std::pair<double, double>> merged;
+    for (const auto& r : rows) {
+      if (!merged.empty() && r.first <= merged.back().second) {
+        merged.back().second = std::max(merged.back().second, r.second);
+      } else {
+        merged.push_back(r);
+      }
+    }
+    return merged;
+  }
+
+  /// The total length of the intersection of two sorted sets of disjoint intervals.
+  static double row_overlap(const std::vector<std::pair<double, double>>& a,
+                            const std::vector<std::pair<double, double>>& b) {
+    double total = 0;
+    std::size_t i = 0, j = 0;
+    while (i < a.size() && j < b.size()) {
+      total += std::max(0.0, std::min(a[i].second, b[j].second) - std::max(a[i].first, b[j].first));
+      if (a[i].second < b[j].second) {
+        ++i;
+      } else {
+        ++j;
+      }
+    }
+    return total;
   }
 
   bool is_prose(const Set& part) const {
