@@ -378,6 +378,25 @@ def test_one_line_reading_cuts_a_loose_margin_to_the_text(
         assert line.bbox == (0, 0, shaded.shape[1], shaded.shape[0])
 
 
+def test_unsure_lines_of_a_page_are_left_out_unless_min_confidence_is_given(
+    shared_dir: Path,
+    line_images: dict[str, np.ndarray],
+    small_page: np.ndarray,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with OcrAI(shared_dir, precision="fp32") as ai:
+        every = ai.recognize(small_page, min_confidence=0)
+        assert len(every.lines) == 2
+        assert min(line.raw_confidence or 0 for line in every.lines) >= engine.UNSURE_LINE
+        assert ai.recognize(small_page).text == every.text  # sure lines all stay
+        monkeypatch.setattr(engine, "UNSURE_LINE", 1.01)  # every line is unsure now
+        assert ai.recognize(small_page).lines == ()
+        assert ai.recognize(small_page, min_confidence=0).text == every.text
+        assert ai.recognize(line_images["en"], detect=False).text == LINES["en"]
+    with OcrAI(shared_dir, precision="fp32", options={"min_confidence": 0.0}) as ai:
+        assert ai.recognize(small_page).text == every.text
+
+
 def test_warmup_loads_every_model_and_keeps_no_file_open(shared_dir: Path) -> None:
     ai = OcrAI(shared_dir, fast=True, classify="auto")
     assert ai.warmup() is ai

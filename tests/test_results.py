@@ -243,3 +243,31 @@ def test_pages_built_directly_fill_block_lines() -> None:
     assert page.text == "a\n\nb"
     word = Word("w", 0.5, quad)
     assert word.bbox == (0.0, 0.0, 10.0, 5.0)
+
+
+def test_keeping_drops_lines_and_renumbers_blocks() -> None:
+    def line(text: str, confidence: float, x: float, y: float, block: int) -> Line:
+        quad = ((x, y), (x + 10.0, y), (x + 10.0, y + 5.0), (x, y + 5.0))
+        return Line(text, confidence, quad, block=block)
+
+    lines = (
+        line("stamp", 0.3, 80, 0, 0),  # a block of its own, left empty
+        line("one", 0.95, 0, 10, 1),
+        line("mark", 0.5, 40, 12, 1),
+        line("two", 0.9, 0, 20, 1),
+        line("three", 0.99, 0, 40, 2),
+    )
+    blocks = (
+        Block((80, 0, 90, 5), (0,)),
+        Block((0, 10, 50, 25), (1, 2, 3)),
+        Block((0, 40, 10, 45), (4,)),
+    )
+    page = Page(100, 50, lines, blocks)
+    kept = page.keeping(lambda ln: ln.confidence >= 0.7)
+    assert [ln.text for ln in kept.lines] == ["one", "two", "three"]
+    assert [b.line_indices for b in kept.blocks] == [(0, 1), (2,)]
+    assert [ln.block for ln in kept.lines] == [0, 0, 1]
+    assert kept.blocks[0].bbox == (0, 10, 10, 25)  # the mark's box is gone from its block
+    assert kept.text == "one\ntwo\n\nthree"
+    assert page.keeping(lambda ln: True) is page
+    assert page.keeping(lambda ln: False).lines == ()

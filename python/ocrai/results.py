@@ -19,7 +19,7 @@ dict (the page object of the ``ocrai.result/1`` JSON schema, see ``ocrai.export`
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal, NoReturn
 
@@ -240,6 +240,32 @@ class Page:
     def with_source(self, source: str | None, page: int | None = None) -> Page:
         """This page with another ``source`` (and ``page`` index)."""
         return replace(self, source=source, page=self.page if page is None else page)
+
+    def keeping(self, keep: Callable[[Line], bool]) -> Page:
+        """This page with only the lines `keep` accepts, in the same reading order; each
+        block keeps its lines that are left (its box their boxes' bounds), and blocks left
+        empty go."""
+        kept = [i for i, line in enumerate(self.lines) if keep(line)]
+        if len(kept) == len(self.lines):
+            return self
+        position = {old: new for new, old in enumerate(kept)}
+        lines = list(self.lines)
+        blocks: list[Block] = []
+        for block in self.blocks:
+            indices = tuple(position[i] for i in block.line_indices if i in position)
+            if not indices:
+                continue
+            for i in indices:
+                lines[kept[i]] = replace(lines[kept[i]], block=len(blocks))
+            boxes = [lines[kept[i]].bbox for i in indices]
+            bbox = (
+                min(b[0] for b in boxes),
+                min(b[1] for b in boxes),
+                max(b[2] for b in boxes),
+                max(b[3] for b in boxes),
+            )
+            blocks.append(Block(bbox, indices))
+        return replace(self, lines=tuple(lines[i] for i in kept), blocks=tuple(blocks))
 
     # -- conversion ---------------------------------------------------------------------
 
