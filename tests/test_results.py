@@ -268,6 +268,7 @@ def test_keeping_drops_lines_and_renumbers_blocks() -> None:
     assert [b.line_indices for b in kept.blocks] == [(0, 1), (2,)]
     assert [ln.block for ln in kept.lines] == [0, 0, 1]
     assert kept.blocks[0].bbox == (0, 10, 10, 25)  # the mark's box is gone from its block
+    assert kept.blocks[1].bbox == (0, 40, 10, 45)  # a block that lost nothing keeps its box
     assert kept.text == "one\ntwo\n\nthree"
     assert page.keeping(lambda ln: True) is page
     assert page.keeping(lambda ln: False).lines == ()

@@ -78,6 +78,17 @@ _FAST_PACK = "ppocrv6-tiny"
 _CLS_PACK = "ppocrv5-cls"
 _CLASSIFY_MODES = ("off", "on", "auto")
 _MAX_THREADS = 1024  # the native core's limit (kMaxThreads in cpu.h)
+
+#: Lines found on a page and read at a mean character confidence below this are left out,
+#: unless the engine or the call sets ``min_confidence`` (0 keeps every line). On the
+#: development pages (../shared/data) every line below it was a stamp, handwriting or a
+#: mark that the transcriptions leave out; without them EHRI's typewritten pages read at
+#: 3.54 % CER instead of 3.89 % (fast mode 3.79 instead of 4.17). The lowest line on the
+#: other sets' pages was a misread byline at 0.756; none lies below 0.75, and those sets
+#: read the same. Chosen on EHRI, the only set with lines below it (0.5 gave 3.83 %, 0.75
+#: 3.49 % but leaves no margin). A line read alone (``detect=False``) is always kept.
+UNSURE_LINE = 0.7
+
 _ROLE_KIND: dict[str, str] = {
     "det_model": "det",
     "rec_model": "rec",
@@ -563,8 +574,9 @@ class OcrAI:
         on a page and read at a mean confidence below `UNSURE_LINE` (0.7: stamps,
         handwriting, marks) are left out unless ``min_confidence`` is given (0 keeps
         all). `order` says whether a numpy colour array is "rgb" (default) or "bgr"; `page`
-        picks the page of a multi-page file. Other keyword options go to the native pipeline and override the
-        engine's defaults, as do ``orientation=`` and ``languages=`` (see the class).
+        picks the page of a multi-page file. Other keyword options go to the native
+        pipeline and override the engine's defaults, as do ``orientation=`` and
+        ``languages=`` (see the class).
         Raises ResourcesReleasedError after `free_resources`.
 
         Reading control (also engine defaults; a call's value replaces the engine's):
@@ -826,16 +838,6 @@ def _retrieve(task: asyncio.Task[Page]) -> None:
 
 
 _READING = ("allowlist", "denylist", "pattern", "words", "word_weight")
-
-#: Lines found on a page and read at a mean character confidence below this are left out,
-#: unless the engine or the call sets ``min_confidence`` (0 keeps every line). On the
-#: development pages (../shared/data) every line below it was a stamp, handwriting or a
-#: mark that the transcriptions leave out; without them EHRI's typewritten pages read at
-#: 3.54 % CER instead of 3.89 % (fast mode 3.79 instead of 4.17). The lowest line on the
-#: other sets' pages was a misread byline at 0.756; none lies below 0.75, and those sets
-#: read the same. Chosen on EHRI, the only set with lines below it (0.5 gave 3.83 %, 0.75
-#: 3.49 % but leaves no margin). A line read alone (``detect=False``) is always kept.
-UNSURE_LINE = 0.7
 _NATIVE_READING = {
     "allowlist": "allow",
     "denylist": "deny",

@@ -243,8 +243,8 @@ class Page:
 
     def keeping(self, keep: Callable[[Line], bool]) -> Page:
         """This page with only the lines `keep` accepts, in the same reading order; each
-        block keeps its lines that are left (its box their boxes' bounds), and blocks left
-        empty go."""
+        block keeps its lines that are left (a block that lost some gets their boxes'
+        bounds for its box), and blocks left empty go."""
         kept = [i for i, line in enumerate(self.lines) if keep(line)]
         if len(kept) == len(self.lines):
             return self
@@ -257,13 +257,15 @@ class Page:
                 continue
             for i in indices:
                 lines[kept[i]] = replace(lines[kept[i]], block=len(blocks))
-            boxes = [lines[kept[i]].bbox for i in indices]
-            bbox = (
-                min(b[0] for b in boxes),
-                min(b[1] for b in boxes),
-                max(b[2] for b in boxes),
-                max(b[3] for b in boxes),
-            )
+            bbox = block.bbox
+            if len(indices) < len(block.line_indices):
+                boxes = [lines[kept[i]].bbox for i in indices]
+                bbox = (
+                    min(b[0] for b in boxes),
+                    min(b[1] for b in boxes),
+                    max(b[2] for b in boxes),
+                    max(b[3] for b in boxes),
+                )
             blocks.append(Block(bbox, indices))
         return replace(self, lines=tuple(lines[i] for i in kept), blocks=tuple(blocks))
 
