@@ -84,10 +84,10 @@ _MAX_THREADS = 1024  # the native core's limit (kMaxThreads in cpu.h)
 #: development pages (../shared/data), 57 of the 59 lines below it were stamps,
 #: handwriting or marks that the transcriptions leave out (the other two: page numbers,
 #: "- 2 -"); without them EHRI's typewritten pages read at 3.54 % CER instead of 3.89 %
-#: (fast mode 3.79 instead of 4.17). The lowest line on the
-#: other sets' pages was a misread byline at 0.756; none lies below 0.75, and those sets
-#: read the same. Chosen on EHRI, the only set with lines below it (0.5 gave 3.83 %, 0.75
-#: 3.49 % but leaves no margin). A line read alone (``detect=False``) is always kept.
+#: (fast mode 3.79 instead of 4.17). The lowest line on the other sets' pages was a
+#: misread byline at 0.756; none lies below 0.75, and those sets read the same. Chosen on
+#: EHRI, the only set with lines below it (0.5 gave 3.83 %, 0.75 3.49 % but leaves no
+#: margin). A line read alone (``detect=False``) is always kept.
 UNSURE_LINE = 0.7
 
 _ROLE_KIND: dict[str, str] = {
