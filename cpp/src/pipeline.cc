@@ -68,8 +68,17 @@ constexpr int kInkMargin = 32;
 constexpr int kInkMarginHeights = 2;
 /// Images whose ink is taller than this share of the image are read whole (pages).
 constexpr double kInkStripShare = 0.5;
-/// A detection area of more than this share of the image is not worth the cut.
+/// A cut (the detector's area, a line read alone) keeping more than this share of the image
+/// is not worth making.
 constexpr double kDetectAreaMaxShare = 0.8;
+
+/// `area`, or the whole of `image` where `area` would keep more than kDetectAreaMaxShare
+/// of it: a cut that keeps most of the image is not worth its resampling.
+PixelRect cut_or_whole(const ImageView& image, const PixelRect& area) {
+  const double share = static_cast<double>(area.width()) * area.height() /
+                       (static_cast<double>(image.width) * image.height);
+  return share > kDetectAreaMaxShare ? PixelRect{0, 0, image.width, image.height} : area;
+}
 
 /// The part of `image` the detector reads: the ink (ink.h) and its margin, each side grown
 /// so that at `scale` it fills a whole number of the detector's 32-pixel strides. The whole
@@ -94,10 +103,7 @@ PixelRect detection_area(const ImageView& image, double scale) {
   };
   const auto [x0, x1] = span(ink.x0, ink.x1, image.width);
   const auto [y0, y1] = span(ink.y0, ink.y1, image.height);
-  const PixelRect area{x0, y0, x1, y1};
-  const double share = static_cast<double>(area.width()) * area.height() /
-                       (static_cast<double>(image.width) * image.height);
-  return share > kDetectAreaMaxShare ? whole : area;
+  return cut_or_whole(image, {x0, y0, x1, y1});
 }
 
 /// Read as one line (detection off), an image is cut to its ink and this many times the
@@ -116,11 +122,9 @@ PixelRect single_line_area(const ImageView& image) {
   if (ink.empty()) return whole;
   const int pad = std::max(
       2, static_cast<int>(std::ceil(kLinePadShortSides * std::min(ink.width(), ink.height()))));
-  const PixelRect area{std::max(0, ink.x0 - pad), std::max(0, ink.y0 - pad),
-                       std::min(image.width, ink.x1 + pad), std::min(image.height, ink.y1 + pad)};
-  const double share = static_cast<double>(area.width()) * area.height() /
-                       (static_cast<double>(image.width) * image.height);
-  return share > kDetectAreaMaxShare ? whole : area;
+  return cut_or_whole(image, {std::max(0, ink.x0 - pad), std::max(0, ink.y0 - pad),
+                              std::min(image.width, ink.x1 + pad),
+                              std::min(image.height, ink.y1 + pad)});
 }
 
 ImageView sub_image(const ImageView& image, const PixelRect& r) {
