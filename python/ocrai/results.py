@@ -49,6 +49,16 @@ def quad_bbox(quad: Quad) -> BBox:
     return (min(xs), min(ys), max(xs), max(ys))
 
 
+def bbox_union(boxes: Sequence[BBox]) -> BBox:
+    """The axis-aligned box around non-empty `boxes`."""
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
 @dataclass(frozen=True)
 class Char:
     """One recognised character: its confidence, its extent along the line as fractions
@@ -249,25 +259,19 @@ class Page:
         if len(kept) == len(self.lines):
             return self
         position = {old: new for new, old in enumerate(kept)}
-        lines = list(self.lines)
+        lines = [self.lines[i] for i in kept]
         blocks: list[Block] = []
         for block in self.blocks:
             indices = tuple(position[i] for i in block.line_indices if i in position)
             if not indices:
                 continue
             for i in indices:
-                lines[kept[i]] = replace(lines[kept[i]], block=len(blocks))
+                lines[i] = replace(lines[i], block=len(blocks))
             bbox = block.bbox
             if len(indices) < len(block.line_indices):
-                boxes = [lines[kept[i]].bbox for i in indices]
-                bbox = (
-                    min(b[0] for b in boxes),
-                    min(b[1] for b in boxes),
-                    max(b[2] for b in boxes),
-                    max(b[3] for b in boxes),
-                )
+                bbox = bbox_union([lines[i].bbox for i in indices])
             blocks.append(Block(bbox, indices))
-        return replace(self, lines=tuple(lines[i] for i in kept), blocks=tuple(blocks))
+        return replace(self, lines=tuple(lines), blocks=tuple(blocks))
 
     # -- conversion ---------------------------------------------------------------------
 
@@ -562,13 +566,7 @@ def _read_page(d: Mapping[str, Any], where: str, *, source: str | None, page: in
         )
     if not blocks and lines:
         # A result without layout (e.g. one text line read without detection): one block.
-        boxes = [line.bbox for line in lines]
-        union = (
-            min(b[0] for b in boxes),
-            min(b[1] for b in boxes),
-            max(b[2] for b in boxes),
-            max(b[3] for b in boxes),
-        )
+        union = bbox_union([line.bbox for line in lines])
         blocks.append(Block(union, tuple(range(len(lines)))))
         lines = tuple(replace(line, block=0) for line in lines)
     if page < 0:
