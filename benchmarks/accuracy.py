@@ -21,6 +21,28 @@ Usage::
     python benchmarks/accuracy.py /work/shared/data/uw3-lines /work/shared/data/sroie \\
         /work/shared/data/tesseract --rendered [--pack small|tiny] [--fast] [--threads N]
     python benchmarks/accuracy.py ... --peer rapidocr   # the same sets read by rapidocr 3.10
+    OCRAI_PEER_RAPIDOCR_NG=DIR python benchmarks/accuracy.py ... --peer rapidocr-ng
+    python benchmarks/accuracy.py ... --peer faster-paddle
+
+The peers (loaded and set up by ``peers.py``, as ``bench_pipeline.py`` runs them) read the
+same samples, with 2 threads unless ``--threads``:
+
+- ``rapidocr``: rapidocr 3.10, PP-OCRv6 small, line classifier off; line images are read
+  without detection (``use_det=False``);
+- ``rapidocr-ng``: rapidocr-ng 5.0.0a5 (its native engine) on rapidocr 3.10's PP-OCRv6
+  small files, installed apart with ``pip install --no-deps --target DIR rapidocr-ng``
+  (its module is ``rapidocr`` too) and found through ``OCRAI_PEER_RAPIDOCR_NG=DIR``. It
+  cannot skip detection (``use_det=False`` raises), so line images go through its detector;
+  it picks its own thread count (the machine's hardware threads), ``--threads`` aside;
+- ``faster-paddle``: faster-paddle 1.0.4 and its bundled small model, given PNG bytes
+  (encoding them is in its time). It has no recognition-only call either: line images go
+  through its detector.
+
+A peer that fails on a sample (an exception) has that sample counted as read empty; the
+failures are listed after the table and counted (``failed``) in the JSON.
+
+ocrai is imported in every run (loading images, rendering pages, scoring), so it must be
+importable where a peer runs.
 
 The data stays where it is: paths are arguments. ``bench_accuracy.py`` runs the same sets
 under pytest.
@@ -32,6 +54,7 @@ import argparse
 import json
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +65,9 @@ import numpy as np
 from PIL import Image
 
 from ocrai import testing
+
+sys.path.insert(0, str(Path(__file__).parent))
+import peers  # the peers' loading and set-up, shared with bench_pipeline.py
 
 SROIE_MAX_LINES = 1500
 
@@ -64,6 +90,7 @@ class SetResult:
     errors: int = 0
     seconds: list[float] = field(default_factory=list)
     worst: list[tuple[float, str, str, str]] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # labels of samples the reader failed on
 
     @property
     def cer(self) -> float:
@@ -88,6 +115,7 @@ class SetResult:
             "errors": self.errors,
             "cer": self.cer,
             "median_ms": 1000 * statistics.median(self.seconds) if self.seconds else 0.0,
+            "failed": len(self.failed),
         }
 
 
@@ -126,7 +154,7 @@ def crop_quad(image: Image.Image, quad: Sequence[Sequence[float]]) -> np.ndarray
         (x0, y0, x3, y3, x2, y2, x1, y1),  # upper left, lower left, lower right, upper right
         resample=Image.Resampling.BILINEAR,
     )
-    return np.asarray(rectified.convert("RGB")).copy()
+    return np.array(rectified.convert("RGB"), dtype=np.uint8)  # a copy, writable
 
 
 def set_kind(rows: Sequence[dict[str, Any]]) -> str:
@@ -194,12 +222,22 @@ def run_set(
     kind: str,
     samples: Iterator[Sample],
     read: Callable[[Sample], str],
+    *,
+    tolerate: bool = False,
 ) -> SetResult:
-    """Reads every sample with `read` (image -> text) and scores it."""
+    """Reads every sample with `read` (image -> text) and scores it. With `tolerate`, a
+    sample that `read` raises on is counted as read empty (and listed in ``failed``)."""
     result = SetResult(name, kind)
     for sample in samples:
         start = time.perf_counter()
-        text = read(sample)
+        try:
+            text = read(sample)
+        except Exception as exc:
+            if not tolerate:
+                raise
+            print(f"{name} {sample.label}: {exc!r}; counted as read empty", file=sys.stderr)
+            result.failed.append(sample.label)
+            text = ""
         elapsed = time.perf_counter() - start
         truth = normalize(sample.truth, sample.lang, casefold=sample.casefold)
         result.add(
@@ -218,45 +256,24 @@ def engine_reader(engine: Any, **options: Any) -> Callable[[Sample], str]:
     return read
 
 
-RAPIDOCR_VERSION = "3.10"
-
-
-def rapidocr_engine(threads: int = 2) -> Any:
-    """rapidocr 3.10 (PP-OCRv6 small) as ``notes/peers.md`` ran it: line classifier off,
-    `threads` intra-op threads, one inter-op thread. ImportError when it is not installed
-    (``pip install --group pyproject.toml:peers``) or another version is."""
-    from importlib.metadata import version
-
-    import rapidocr
-
-    installed = version("rapidocr")
-    if not installed.startswith(RAPIDOCR_VERSION):
-        msg = f"rapidocr {installed} is installed; the peer measured here is {RAPIDOCR_VERSION}"
-        raise ImportError(msg)
-    return rapidocr.RapidOCR(
-        params={
-            "Global.use_cls": False,
-            "Global.log_level": "error",
-            "EngineConfig.onnxruntime.intra_op_num_threads": threads,
-            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-        }
-    )
-
-
-def rapidocr_reader(engine: Any) -> Callable[[Sample], str]:
-    """`read` for `run_set` from a rapidocr engine: a BGR image; line images are read
-    without detection (``use_det=False``), pages with it, lines joined in its order."""
+def rapidocr_reader(engine: Any, *, skips_detection: bool = True) -> Callable[[Sample], str]:
+    """`read` for `run_set` from a rapidocr (3.10 or -ng) engine: a BGR image, lines joined
+    in its order; line images read without detection (``use_det=False``) where the engine
+    `skips_detection` (rapidocr 3.10; rapidocr-ng cannot), pages with it."""
 
     def read(sample: Sample) -> str:
-        image = sample.image
-        if image.ndim == 2:
-            image = np.repeat(image[:, :, None], 3, axis=2)
-        bgr = np.ascontiguousarray(image[:, :, 2::-1])  # RGB(A) -> BGR
+        detect = sample.detect or not skips_detection
         # Every switch on every call: rapidocr 3.10 keeps them from one call to the next.
-        result = engine(bgr, use_det=sample.detect, use_cls=False, use_rec=True)
+        result = engine(peers.to_bgr(sample.image), use_det=detect, use_cls=False, use_rec=True)
         return "\n".join(result.txts or ())
 
     return read
+
+
+def faster_paddle_reader(engine: Any) -> Callable[[Sample], str]:
+    """`read` for `run_set` from a faster-paddle engine: the image as PNG bytes (encoded in
+    the timed call), always detected (it has no recognition-only call)."""
+    return lambda sample: peers.faster_paddle_reader(engine, sample.image)()
 
 
 def make_engine(
@@ -278,17 +295,49 @@ def evaluate(
     rendered: bool,
     read: Callable[[Sample], str],
     max_lines: int = SROIE_MAX_LINES,
+    tolerate: bool = False,
 ) -> list[SetResult]:
     results = []
     for folder in folders:
         kind = set_kind(read_manifest(folder))
-        results.append(
-            run_set(folder.name, kind, folder_samples(folder, max_lines=max_lines), read)
-        )
+        samples = folder_samples(folder, max_lines=max_lines)
+        results.append(run_set(folder.name, kind, samples, read, tolerate=tolerate))
     if rendered:
         for lang in rendered_langs():
-            results.append(run_set(f"rendered-{lang}", "pages", rendered_samples(lang), read))
+            samples = rendered_samples(lang)
+            results.append(run_set(f"rendered-{lang}", "pages", samples, read, tolerate=tolerate))
     return results
+
+
+# --peer's choices and what each reads with (for --help).
+PEERS = {
+    "rapidocr": f"rapidocr {peers.RAPIDOCR_VERSION}, line images without detection",
+    "rapidocr-ng": "rapidocr-ng (5.0.0a5) from OCRAI_PEER_RAPIDOCR_NG=DIR, its own thread "
+    "count; it cannot skip detection, so line images go through its detector",
+    "faster-paddle": "faster-paddle (1.0.4); it cannot skip detection either, so line "
+    "images go through its detector",
+}
+
+
+def peer_reader(peer: str, threads: int, keys_dir: Path) -> tuple[Callable[[Sample], str], str]:
+    """`read` for `run_set` by `peer` (a key of `PEERS`) and the title of its table."""
+    if peer == "rapidocr":
+        read = rapidocr_reader(peers.rapidocr_engine(threads))
+        return read, f"rapidocr {peers.RAPIDOCR_VERSION} (PP-OCRv6 small, threads {threads})"
+    if peer == "rapidocr-ng":
+        read = rapidocr_reader(peers.rapidocr_ng_engine(keys_dir), skips_detection=False)
+        return read, (
+            f"rapidocr-ng {peers.rapidocr_ng_version()} (PP-OCRv6 small from rapidocr "
+            f"{peers.RAPIDOCR_VERSION}, its own threads, lines detected)"
+        )
+    if peer == "faster-paddle":
+        read = faster_paddle_reader(peers.faster_paddle_engine(threads))
+        return read, (
+            f"faster-paddle {peers.faster_paddle_version()} (its small model, threads "
+            f"{threads}, lines detected)"
+        )
+    msg = f"unknown peer {peer!r}"
+    raise ValueError(msg)
 
 
 def format_table(results: Sequence[SetResult]) -> str:
@@ -338,8 +387,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--peer",
-        choices=["rapidocr"],
-        help="read with a peer instead of ocrai: rapidocr 3.10 (2 threads unless --threads)",
+        choices=list(PEERS),
+        help="read with a peer instead of ocrai (2 threads unless --threads; see above): "
+        + "; ".join(f"{name}: {what}" for name, what in PEERS.items()),
     )
     parser.add_argument(
         "--max-lines",
@@ -352,13 +402,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.folders and not args.rendered:
         parser.error("give at least one folder or --rendered")
-    if args.peer == "rapidocr":
-        threads = args.threads or 2
-        read = rapidocr_reader(rapidocr_engine(threads))
-        results = evaluate(
-            args.folders, rendered=args.rendered, read=read, max_lines=args.max_lines
-        )
-        title = f"rapidocr {RAPIDOCR_VERSION} accuracy (PP-OCRv6 small, threads {threads})"
+    if args.peer:
+        with tempfile.TemporaryDirectory(prefix="ocrai-peer-") as keys_dir:
+            read, name = peer_reader(args.peer, args.threads or 2, Path(keys_dir))
+            results = evaluate(
+                args.folders,
+                rendered=args.rendered,
+                read=read,
+                max_lines=args.max_lines,
+                tolerate=True,
+            )
+        title = f"{name} accuracy"
     else:
         engine = make_engine(
             args.pack, fast=args.fast, threads=args.threads, precision=args.precision
@@ -381,6 +435,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         title = f"ocrai accuracy ({mode})"
     print(title)
     print(format_table(results))
+    for r in results:
+        if r.failed:
+            print(f"{r.name}: {len(r.failed)} failed, counted as read empty: {', '.join(r.failed)}")
     if args.worst:
         for r in results:
             for score, label, truth, text in r.worst:

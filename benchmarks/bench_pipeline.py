@@ -1,8 +1,9 @@
 """End-to-end latency, 2 threads: ocrai beside the OCR peers it finds installed, on the same
 decoded images in one run (a dense rendered page of 40 lines and a 1000x300 line).
 
-ocrai runs through ``_core.pipeline.Pipeline`` directly. Peers (none is a dependency of ocrai;
-``pip install --group pyproject.toml:peers`` puts them in a development environment):
+ocrai runs through ``_core.pipeline.Pipeline`` directly. Peers, loaded and set up by
+``peers.py`` (none is a dependency of ocrai; ``pip install --group pyproject.toml:peers``
+puts them in a development environment):
 
 - rapidocr 3.10 with PP-OCRv6 small, its line classifier off, 2 intra-op threads;
 - rapidocr-ng 5.0.0a5 (native engine, PP-OCRv6 small from rapidocr 3.10's files and the
@@ -28,17 +29,21 @@ median) go into ``extra_info`` and a summary at the end of the module.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pytest
 
 from ocrai import _core, _runtime, testing
+
+sys.path.insert(0, str(Path(__file__).parent))
+import peers  # the peers' loading and set-up, shared with accuracy.py
+
+T = TypeVar("T")
 
 THREADS = 2
 PACKS = Path(_core.__file__).parent / "packs"
@@ -250,69 +255,23 @@ def measure_ocrai(
 # --- peers -----------------------------------------------------------------------------------
 
 
-def rapidocr_310() -> Any:
-    rapidocr = pytest.importorskip("rapidocr")
-    from importlib.metadata import PackageNotFoundError, version
-
+def available(load: Callable[..., T], *args: Any) -> T:
+    """`load(*args)` (a peer from ``peers``), or the benchmark is skipped when the peer is
+    not there (ImportError, saying why)."""
     try:
-        installed = version("rapidocr")
-    except PackageNotFoundError:
-        pytest.skip("the module rapidocr is not rapidocr 3.10")
-    if not installed.startswith("3.10"):
-        pytest.skip(f"rapidocr {installed} installed, the baseline is 3.10")
-    return rapidocr
+        return load(*args)
+    except ImportError as exc:
+        pytest.skip(str(exc))
 
 
 @pytest.fixture(scope="module")
 def rapidocr_engine() -> Any:
-    rapidocr = rapidocr_310()
-    pytest.importorskip("onnxruntime")
-    return rapidocr.RapidOCR(
-        params={
-            "Global.use_cls": False,
-            "Global.log_level": "error",
-            "EngineConfig.onnxruntime.intra_op_num_threads": THREADS,
-            "EngineConfig.onnxruntime.inter_op_num_threads": 1,
-        }
-    )
-
-
-def load_rapidocr_ng() -> Any:
-    """rapidocr-ng's package (import name `rapidocr`) under the name rapidocr_ng."""
-    folder = os.environ.get("OCRAI_PEER_RAPIDOCR_NG")
-    if not folder:
-        pytest.skip("rapidocr-ng: set OCRAI_PEER_RAPIDOCR_NG to its pip --target folder")
-    root = Path(folder) / "rapidocr"
-    if "rapidocr_ng" in sys.modules:
-        return sys.modules["rapidocr_ng"]
-    spec = importlib.util.spec_from_file_location(
-        "rapidocr_ng", root / "__init__.py", submodule_search_locations=[str(root)]
-    )
-    if spec is None or spec.loader is None or not (root / "_native.py").is_file():
-        pytest.skip(f"no rapidocr-ng package in {folder}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["rapidocr_ng"] = module
-    spec.loader.exec_module(module)
-    return module
+    return available(peers.rapidocr_engine, THREADS)
 
 
 @pytest.fixture(scope="module")
 def rapidocr_ng_engine(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    models = Path(rapidocr_310().__file__).parent / "models"  # the same PP-OCRv6 small files
-    ng = load_rapidocr_ng()
-    _runtime.load()
-    rec = models / "PP-OCRv6_rec_small.onnx"
-    keys = tmp_path_factory.mktemp("rapidocr-ng") / "ppocrv6_small_dict.txt"
-    keys.write_text(_core.ort.Session(str(rec)).metadata["character"], encoding="utf-8")
-    return ng.RapidOCR(
-        params={
-            "Global.use_cls": False,
-            "Global.log_level": "error",
-            "Det.model_path": str(models / "PP-OCRv6_det_small.onnx"),
-            "Rec.model_path": str(rec),
-            "Rec.rec_keys_path": str(keys),
-        }
-    )
+    return available(peers.rapidocr_ng_engine, tmp_path_factory.mktemp("rapidocr-ng"))
 
 
 def tessdata() -> str:
@@ -343,24 +302,11 @@ def tesseract() -> Iterator[tuple[Any, Any]]:
 
 @pytest.fixture(scope="module")
 def faster_paddle_engine() -> Any:
-    faster_paddle = pytest.importorskip("faster_paddle")
-    return faster_paddle.OcrEngine(model_size="small", threads=THREADS)
-
-
-def faster_paddle_reader(engine: Any, image: np.ndarray) -> Callable[[], str]:
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, format="PNG", compress_level=1)
-    encoded = buffer.getvalue()
-    # "structured_text" is its reading in reading order ("text" groups lines its own way).
-    return lambda: str(engine.ocr(encoded)["structured_text"])
+    return available(peers.faster_paddle_engine, THREADS)
 
 
 def rapid_reader(engine: Any, image: np.ndarray) -> Callable[[], str]:
-    bgr = np.ascontiguousarray(image[:, :, ::-1])
+    bgr = peers.to_bgr(image)
     return lambda: "\n".join(engine(bgr).txts or ())
 
 
@@ -402,7 +348,7 @@ def test_rapidocr_ng_page(
 def test_faster_paddle_page(
     benchmark: Any, faster_paddle_engine: Any, page: testing.RenderedPage
 ) -> None:
-    reader = faster_paddle_reader(faster_paddle_engine, page.image)
+    reader = peers.faster_paddle_reader(faster_paddle_engine, page.image)
     assert measure(benchmark, "pipeline-page", "faster-paddle", reader, page.text, 3) < 0.05
 
 
@@ -467,7 +413,7 @@ def test_rapidocr_ng_line(benchmark: Any, rapidocr_ng_engine: Any, line: np.ndar
 
 @pytest.mark.benchmark(group="pipeline-line")
 def test_faster_paddle_line(benchmark: Any, faster_paddle_engine: Any, line: np.ndarray) -> None:
-    reader = faster_paddle_reader(faster_paddle_engine, line)
+    reader = peers.faster_paddle_reader(faster_paddle_engine, line)
     assert measure(benchmark, "pipeline-line", "faster-paddle", reader, LINE_TEXT, 5) < 0.02
 
 

@@ -100,7 +100,7 @@ class Input(_harness.Draws):
 
 def call(inp: Input) -> Callable[[], Any]:
     """Chooses a kernel and its arguments; returns the call, to be run on each target."""
-    kernel = inp.int(0, 15)
+    kernel = inp.int(0, 16)
     image = inp.image()
     order = inp.pick(["rgb", "bgr", "rgb", "hsv"])
     if kernel == 0:
@@ -173,6 +173,13 @@ def call(inp: Input) -> Callable[[], Any]:
     if kernel == 14:
         tolerance, give_up = inp.int(-2, 260), inp.int(-1, 50)
         return lambda: _core.pipeline.ink_bounds(image, tolerance=tolerance, give_up_height=give_up)
+    if kernel == 15:  # DB post-processing, its region cutting included, on a ragged map
+        plane = image if image.ndim == 2 else image[:, :, 0]
+        prob = np.ascontiguousarray(plane, dtype=np.float32) / 255
+        thresh, unclip, split = inp.real(-0.1, 1.0), inp.real(-0.5, 3), inp.bool()
+        return lambda: _core.pipeline.db_postprocess(
+            prob, thresh=thresh, box_thresh=0.1, unclip_ratio=unclip, split_joined_lines=split
+        )
     value, multiple = inp.int(-5, 2**31), inp.int(-1, 1024)
     return lambda: preprocess.round_up(value, multiple)
 

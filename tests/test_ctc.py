@@ -190,6 +190,69 @@ def test_space_doubt_measures_word_breaks_not_made(abc: Dictionary) -> None:
     assert ctc_decode(probs, abc, measure_gaps=True)["space_doubt"] == 0.0
 
 
+@pytest.fixture
+def numbers() -> Dictionary:
+    return Dictionary.from_text("0\n1\n9\n3\n8\nl\nO\no\nI\n.\nS\ns", "numbers.txt")
+
+
+def steps(d: Dictionary, spec: list[dict[str, float]]) -> np.ndarray:
+    """One row per step: the given symbols' probabilities ("" the blank); the rest of the
+    mass on the blank, so that no other class comes near."""
+    probs = np.zeros((len(spec), d.num_classes), np.float32)
+    for t, row in enumerate(spec):
+        for sym, p in row.items():
+            probs[t, d.find(sym) if sym else 0] = p
+        probs[t, 0] += 1 - sum(row.values())
+    return probs
+
+
+LOOKALIKE = {"l": "1", "I": "1", "O": "0", "o": "0", "S": "8"}
+
+
+def read(d: Dictionary, text: str, near: dict[str, float], **kwargs: object) -> dict:
+    """`text` read one character a step (blanks between), at 0.9 each; at a letter whose
+    look-alike digit is in `near`, that digit has the probability given there (taken from
+    the letter's 0.9)."""
+    spec: list[dict[str, float]] = []
+    for ch in text:
+        digit = LOOKALIKE.get(ch)
+        p = near.get(digit, 0.0) if digit else 0.0
+        spec += [{ch: 0.9 - p, digit: p} if p else {ch: 0.9}, {"": 0.9}]
+    return ctc_decode(steps(d, spec), d, **kwargs)
+
+
+def test_look_alike_letters_in_numbers_are_read_as_digits(numbers: Dictionary) -> None:
+    # The typewriter's 'l' for 1, with '1' the runner-up: "l938" is 1938.
+    out = read(numbers, "l938", {"1": 0.2})
+    assert out["text"] == "1938"
+    assert out["chars"][0]["confidence"] == pytest.approx(0.7)  # the letter's, kept
+    # Every look-alike of a number whose digit is close enough.
+    assert read(numbers, "lOo8", {"1": 0.05, "0": 0.05})["text"] == "1008"
+    assert read(numbers, "lOo8", {"1": 0.05, "0": 0.005})["text"] == "1Oo8"
+    assert read(numbers, "8l.", {"1": 0.3})["text"] == "81."  # "2l. Januar"
+    assert read(numbers, "8.l", {"1": 0.3})["text"] == "8.l"  # a word of its own
+
+
+def test_look_alikes_stay_letters_outside_numbers(numbers: Dictionary) -> None:
+    assert read(numbers, "Oslo", {"0": 0.3, "1": 0.3})["text"] == "Oslo"
+    # A word with another letter is no number: formulas and ordinals keep their letters.
+    assert read(numbers, "SO3", {"0": 0.3})["text"] == "SO3"
+    assert read(numbers, "s3O", {"0": 0.3})["text"] == "s3O"
+    assert read(numbers, "0lsO", {"1": 0.3, "0": 0.3})["text"] == "0lsO"
+    assert read(numbers, "l 9", {"1": 0.3})["text"] == "l 9"  # a space ends a number
+    # Below kDigitLookalikeFloor (0.01) the digit was not a near reading ("0lga", "5l").
+    assert read(numbers, "0l", {"1": 0.009})["text"] == "0l"
+    assert read(numbers, "0l", {"1": 0.011})["text"] == "01"
+    # Not a look-alike: an 'S' next to digits stays, even with '8' close.
+    assert read(numbers, "S8", {"8": 0.4})["text"] == "S8"
+
+
+def test_look_alikes_follow_the_allow_list(numbers: Dictionary) -> None:
+    # The digit must be allowed; with it denied, the letter stays.
+    assert read(numbers, "l9", {"1": 0.3}, deny="1")["text"] == "l9"
+    assert read(numbers, "l9", {"1": 0.3}, allow="l19")["text"] == "19"
+
+
 def test_decoding_rejects_mismatched_shapes(abc: Dictionary) -> None:
     with pytest.raises(ValueError, match="classes"):
         ctc_decode(np.zeros((3, 6), np.float32), abc)

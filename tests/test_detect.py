@@ -109,6 +109,58 @@ def test_diagonal_neighbours_join_and_a_gap_separates() -> None:
     np.testing.assert_allclose(boxes[1][0], expected_box(41, 20, 70, 30), atol=1e-4)
 
 
+def test_lines_joined_by_a_mark_are_cut_at_the_emptiest_row() -> None:
+    prob = np.zeros((60, 240), np.float32)
+    prob[10:18, 40:220] = 0.9
+    prob[24:32, 40:220] = 0.9
+    prob[18:24, 60:62] = 0.9  # a stroke across the gap
+    assert len(db_postprocess(prob)) == 1
+    boxes = db_postprocess(prob, split_joined_lines=True)
+    assert len(boxes) == 2
+    # The cut row (the first of the gap's equally empty rows) goes with the upper line.
+    upper = prob.copy()
+    upper[19:, :] = 0
+    lower = prob.copy()
+    lower[:19, :] = 0
+    np.testing.assert_allclose(
+        [q for q, _ in boxes], [db_postprocess(upper)[0][0], db_postprocess(lower)[0][0]]
+    )
+
+
+def test_a_stroke_hanging_from_a_line_is_left_out_of_its_box() -> None:
+    prob = np.zeros((60, 240), np.float32)
+    prob[10:18, 40:220] = 0.9
+    prob[18:30, 40:42] = 0.9  # hangs from the line's left end
+    # The rectangle leans to take the stroke in, and its mean falls under box_thresh: the
+    # line is lost.
+    assert db_postprocess(prob) == []
+    ((_, leaning),) = db_postprocess(prob, box_thresh=0)
+    ((quad, score),) = db_postprocess(prob, split_joined_lines=True)
+    np.testing.assert_allclose(quad, expected_box(40, 10, 220, 18), atol=1e-4)
+    assert score == pytest.approx(0.9, abs=1e-6)
+    assert leaning < 0.45
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["vertical column", "tall heading", "speck above a word"],
+)
+def test_what_is_not_two_lines_stays_whole(name: str) -> None:
+    prob = np.zeros((200, 200), np.float32)
+    if name == "vertical column":  # characters of a vertical line, joined by thin necks
+        for top in range(10, 170, 20):
+            prob[top : top + 16, 90:110] = 0.9
+            prob[top + 16 : top + 20, 99:100] = 0.9
+    elif name == "tall heading":  # one line whose kernel narrows between two words
+        prob[20:60, 20:180] = 0.9
+        prob[38:40, 90:170] = 0.0
+    else:  # a dot above a short word: too small to be a line of its own
+        prob[30:40, 60:90] = 0.9
+        prob[24:30, 70:72] = 0.9
+        prob[20:24, 68:74] = 0.9
+    assert db_postprocess(prob, split_joined_lines=True) == db_postprocess(prob)
+
+
 def test_boxes_come_in_scan_order() -> None:
     prob = np.zeros((100, 100), np.float32)
     prob[60:70, 10:90] = 1.0
@@ -185,6 +237,9 @@ def test_bad_arguments() -> None:
         db_postprocess(prob, thresh=1.5)
     with pytest.raises(ValueError, match="page"):
         db_postprocess(prob, page_width=0)
+    for ratio in (-0.1, 101.0, math.inf, math.nan):
+        with pytest.raises(ValueError, match="unclip_ratio"):
+            db_postprocess(prob, unclip_ratio=ratio)
     with pytest.raises(TypeError, match="float32"):
         db_postprocess(prob.astype(np.float64))
     with pytest.raises(ValueError, match="dimensions"):

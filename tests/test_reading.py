@@ -163,9 +163,9 @@ def steps_for(d: Dictionary, spec: list[dict[str, float]]) -> np.ndarray:
 
 
 def test_allow_list_masks_classes_and_renormalises(small_dict: Dictionary) -> None:
-    # "l0" read greedily; with digits only the 'l' step falls to '1'.
-    probs = steps_for(small_dict, [{"l": 0.6, "1": 0.3}, {"": 0.9}, {"0": 0.9}])
-    assert ctc_decode(probs, small_dict)["text"] == "l0"
+    # "T0" read greedily; with digits only the 'T' step falls to '1'.
+    probs = steps_for(small_dict, [{"T": 0.6, "1": 0.3}, {"": 0.9}, {"0": 0.9}])
+    assert ctc_decode(probs, small_dict)["text"] == "T0"
     out = ctc_decode(probs, small_dict, allow="0125", top_k=3)
     assert out["text"] == "10"
     first = out["chars"][0]
@@ -174,12 +174,13 @@ def test_allow_list_masks_classes_and_renormalises(small_dict: Dictionary) -> No
     assert first["confidence"] == pytest.approx(0.3 / allowed_mass, rel=1e-5)
     assert all(alt[0] in "0125" for alt in first["alternatives"])
     assert sum(alt[1] for alt in first["alternatives"]) <= 1.0
-    denied = ctc_decode(probs, small_dict, deny="l")
+    denied = ctc_decode(probs, small_dict, deny="T")
     assert denied["text"] == "10"
 
 
 def test_pattern_beam_search_finds_a_matching_reading(small_dict: Dictionary) -> None:
-    # Greedy reads "1O,5O"; the amount pattern wants digits and a '.'.
+    # Greedy reads "10,50" (the 'O's stand in numbers and '0' is close: read as digits); the
+    # amount pattern wants a '.' for the ','.
     spec = [
         {"1": 0.9},
         {"": 0.9},
@@ -194,7 +195,7 @@ def test_pattern_beam_search_finds_a_matching_reading(small_dict: Dictionary) ->
     ]
     probs = steps_for(small_dict, spec)
     plain = ctc_decode(probs, small_dict)
-    assert plain["text"] == "1O,5O"
+    assert plain["text"] == "10,50"
     assert plain["pattern_matched"] is None
     pattern = reading.compile_pattern(r"\d+\.\d{2}", small_dict_alphabet(small_dict))
     out = ctc_decode(probs, small_dict, pattern=pattern)
@@ -378,7 +379,9 @@ def test_patterns_on_rendered_fields(ai: Any) -> None:
             assert line.pattern_matched is True, (text, plain, line.text)
             assert re.fullmatch(pattern, line.text), (text, plain, line.text)
             changed += 1
-    assert changed >= 5  # the look-alike fields above really needed the pattern
+    # The look-alike fields above really needed the pattern (some of their letters the plain
+    # reading already takes for digits: they stand in numbers, see ctc.h).
+    assert changed >= 4
 
 
 @pytest.mark.models

@@ -510,7 +510,8 @@ on one ThreadPool(threads), counting visits per item (an item visited by every c
       "db_postprocess",
       [](const py::array& prob, std::optional<int> valid_width, std::optional<int> valid_height,
          std::optional<int> page_width, std::optional<int> page_height, float thresh,
-         float box_thresh, float unclip_ratio, float min_size, int max_candidates) {
+         float box_thresh, float unclip_ratio, float min_size, int max_candidates,
+         bool split_joined_lines) {
         auto map = float_array(prob, 2, "prob");
         const int h = static_cast<int>(map.shape(0)), w = static_cast<int>(map.shape(1));
         const int vw = valid_width.value_or(w), vh = valid_height.value_or(h);
@@ -520,6 +521,7 @@ on one ThreadPool(threads), counting visits per item (an item visited by every c
         o.unclip_ratio = unclip_ratio;
         o.min_size = min_size;
         o.max_candidates = max_candidates;
+        o.split_joined_lines = split_joined_lines;
         std::vector<TextBox> boxes;
         {
           // Reads the array kept alive by `map`; no Python object is touched.
@@ -535,10 +537,11 @@ on one ThreadPool(threads), counting visits per item (an item visited by every c
       py::arg("valid_height") = py::none(), py::arg("page_width") = py::none(),
       py::arg("page_height") = py::none(), py::arg("thresh") = 0.2f,
       py::arg("box_thresh") = 0.45f, py::arg("unclip_ratio") = 1.4f, py::arg("min_size") = 3.0f,
-      py::arg("max_candidates") = 3000,
+      py::arg("max_candidates") = 3000, py::arg("split_joined_lines") = false,
       R"pbdoc(DB post-processing of a (H, W) float32 probability map: a list of (quad, score),
 quads clockwise from the text's top-left in page coordinates. The valid region (default the
-whole map) maps onto page_width x page_height (default the valid size).)pbdoc");
+whole map) maps onto page_width x page_height (default the valid size). split_joined_lines:
+regions cut where their rows fall nearly empty between two lines (the pipeline's setting).)pbdoc");
 
   m.def(
       "min_area_rect",

@@ -104,7 +104,24 @@ Dictionary Dictionary::from_text(std::string_view text, const std::string& name)
   for (int cls = dict.num_classes() - 1; cls >= 1; --cls) {
     dict.index_[dict.symbols_[static_cast<std::size_t>(cls)]] = cls;
   }
+  for (char d = '0'; d <= '9'; ++d) dict.digits_.push_back(dict.find(std::string(1, d)));
+  for (const auto& [letter, digit] : {std::pair{"l", 1}, {"I", 1}, {"O", 0}, {"o", 0}}) {
+    const int cls = dict.find(letter);
+    const int digit_cls = dict.digits_[static_cast<std::size_t>(digit)];
+    if (cls > 0 && digit_cls > 0) dict.digit_lookalikes_.emplace_back(cls, digit_cls);
+  }
   return dict;
+}
+
+bool Dictionary::is_digit(int cls) const {
+  return cls > 0 && std::find(digits_.begin(), digits_.end(), cls) != digits_.end();
+}
+
+int Dictionary::lookalike_digit(int cls) const {
+  for (const auto& [letter, digit] : digit_lookalikes_) {
+    if (letter == cls) return digit;
+  }
+  return -1;
 }
 
 int Dictionary::find(std::string_view symbol) const {
@@ -179,6 +196,13 @@ class StepProbs {
   std::vector<float> scale_;
 };
 
+/// ASCII punctuation, symbols and the space end words; letters and digits of every script
+/// (and the rest of Unicode) make them up.
+bool separator_cp(std::uint32_t cp) {
+  return cp < 128 && !((cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') ||
+                       (cp >= 'A' && cp <= 'Z'));
+}
+
 /// Steps [start, end] that read one character.
 struct Run {
   int cls, start, end, peak;
@@ -200,6 +224,35 @@ int masked_argmax(const float* r, const std::vector<std::int32_t>& allowed, std:
   }
   *value = v;
   return best;
+}
+
+/// Reads the look-alike letters of numbers as digits (see kDigitLookalikeFloor). A number is
+/// a word (runs between separators, separator_cp) of digits and look-alikes only, with a
+/// digit: "l938", "2l", "l00o" are numbers; "H2O", "CO2", "0lga" and "l4th" are words and
+/// keep their letters. Its look-alikes whose digit is allowed and likely enough become it.
+void read_numbers_whole(std::vector<Run>& runs, const StepProbs& sp, const Dictionary& dict) {
+  auto lookalike = [&](const Run& r) { return dict.lookalike_digit(r.cls) >= 0; };
+  if (std::none_of(runs.begin(), runs.end(), lookalike)) return;
+  auto separator = [&](const Run& r) {
+    const std::string& symbol = dict.symbol(r.cls);
+    return symbol.empty() || separator_cp(static_cast<unsigned char>(symbol[0]));
+  };
+  for (auto word = runs.begin(); word != runs.end();) {
+    if (separator(*word)) {
+      ++word;
+      continue;
+    }
+    const auto end = std::find_if(word, runs.end(), separator);
+    const bool number =
+        std::any_of(word, end, [&](const Run& r) { return dict.is_digit(r.cls); }) &&
+        std::all_of(word, end, [&](const Run& r) { return dict.is_digit(r.cls) || lookalike(r); });
+    for (auto r = word; number && r != end; ++r) {
+      const int digit = dict.lookalike_digit(r->cls);
+      if (digit < 0 || (sp.mask() && !sp.mask()->allowed(digit))) continue;
+      if (sp.p(r->peak, digit) >= kDigitLookalikeFloor) r->cls = digit;
+    }
+    word = end;
+  }
 }
 
 /// Turns runs (outer spaces included) into a line: spaces stripped, positions, confidences
@@ -367,6 +420,7 @@ CtcLine ctc_greedy_decode(const float* probs, int steps, int classes, std::ptrdi
       }
     }
   }
+  read_numbers_whole(runs, sp, dict);
   return assemble(std::move(runs), sp, valid_steps, classes, dict, top_k, std::move(line));
 }
 
@@ -412,13 +466,6 @@ std::vector<std::uint32_t> symbol_code_points(std::string_view s) {
   std::vector<std::uint32_t> cps;
   append_code_points(s, cps);
   return cps;
-}
-
-/// ASCII punctuation, symbols and the space end words; letters and digits of every script
-/// (and the rest of Unicode) make them up.
-bool separator_cp(std::uint32_t cp) {
-  return cp < 128 && !((cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') ||
-                       (cp >= 'A' && cp <= 'Z'));
 }
 
 }  // namespace

@@ -45,6 +45,118 @@ struct Run {
   int y, x0, x1, label;
 };
 
+/// split_joined_lines: a row is empty when it holds at most this share of the fuller of
+/// the two lines beside it (their fullest rows). On EHRI's EN_03 page the rows where margin
+/// handwriting joined two typed lines held 1-2 % of the lines' rows, and a stroke hanging
+/// from a line held 1-2 % of it too; the first and last rows of a line's kernel held 25 %
+/// or more. The lines' fullest rows must be at least kJoinedLineShare of the region's
+/// fullest (a short last line of a paragraph counts; a speck does not).
+constexpr double kEmptyRowShare = 0.1;
+constexpr double kJoinedLineShare = 0.25;
+/// A piece is a line when its rows at least half as full as its fullest row are at least
+/// this many, and its fullest row is longer than three times their number (a column of
+/// vertical text is not; it is never cut).
+constexpr int kMinLineRows = 3;
+
+/// How many of rows [begin, end) of a region's row profile are at least half as full as the
+/// fullest of them (a line's height in rows), and that fullest row's length.
+std::pair<int, std::int64_t> full_rows(const std::vector<std::int64_t>& count, int begin,
+                                       int end) {
+  const std::int64_t fullest = *std::max_element(count.begin() + begin, count.begin() + end);
+  const auto full = std::count_if(count.begin() + begin, count.begin() + end,
+                                  [&](std::int64_t c) { return 2 * c >= fullest; });
+  return {static_cast<int>(full), fullest};
+}
+
+/// Whether rows [begin, end) of a region's row profile look like one horizontal line.
+bool line_like_rows(const std::vector<std::int64_t>& count, int begin, int end) {
+  const auto [full, fullest] = full_rows(count, begin, end);
+  return full >= kMinLineRows && fullest > 3 * full;
+}
+
+/// `region` (indices into `runs`, in row order) as the lines it holds. A mark touching a
+/// line makes one region of what the threshold sees, and one box whose least-area
+/// rectangle leans to take the mark in:
+/// - two lines joined by a mark (handwriting in the margin, a stroke across the gap) are
+///   cut at the emptiest row between them; read as one box, one of them was lost;
+/// - the rows of a stroke hanging from a line (or standing on it), at least half as tall
+///   as the line, are left out; on EHRI's EN_03 page one tilted a line's rectangle until
+///   its mean probability fell under box_thresh, and the line (66 characters) was lost.
+/// Rows count as empty by kEmptyRowShare. The region stays whole unless every piece looks
+/// like a line (line_like_rows), so a column of vertical text or a tall heading is never
+/// cut.
+std::vector<std::vector<std::size_t>> split_joined_lines(const std::vector<Run>& runs,
+                                                         const std::vector<std::size_t>& region) {
+  const int y0 = runs[region.front()].y;
+  const int rows = runs[region.back()].y - y0 + 1;
+  if (rows < kMinLineRows + 1) return {region};
+  std::vector<std::int64_t> count(static_cast<std::size_t>(rows), 0);
+  for (std::size_t i : region) {
+    count[static_cast<std::size_t>(runs[i].y - y0)] += runs[i].x1 - runs[i].x0 + 1;
+  }
+  const auto peak = static_cast<double>(*std::max_element(count.begin(), count.end()));
+  auto at = [&](int y) { return static_cast<double>(count[static_cast<std::size_t>(y)]); };
+  // The rows of the lines: those after the leading and before the trailing empty ones.
+  int first = 0, last = rows - 1;
+  while (at(first) <= kEmptyRowShare * peak) ++first;
+  while (at(last) <= kEmptyRowShare * peak) --last;
+  // above[y]: the fullest row from `first` to before y; below[y]: after y up to `last`.
+  std::vector<double> above(count.size(), 0), below(count.size(), 0);
+  for (int y = first + 1; y <= last; ++y) {
+    const auto u = static_cast<std::size_t>(y);
+    above[u] = std::max(above[u - 1], at(y - 1));
+  }
+  for (int y = last - 1; y >= first; --y) {
+    const auto u = static_cast<std::size_t>(y);
+    below[u] = std::max(below[u + 1], at(y + 1));
+  }
+  auto empty = [&](int y) {
+    const auto u = static_cast<std::size_t>(y);
+    const double sides = std::min(above[u], below[u]);
+    return sides >= kJoinedLineShare * peak && at(y) <= kEmptyRowShare * sides;
+  };
+  std::vector<int> ends;  // the row after each piece
+  for (int y = first; y <= last;) {
+    if (!empty(y)) {
+      ++y;
+      continue;
+    }
+    int cut = y;
+    for (; y <= last && empty(y); ++y) {
+      if (at(y) < at(cut)) cut = y;
+    }
+    ends.push_back(cut + 1);
+  }
+  ends.push_back(last + 1);
+  int begin = first;
+  for (int end : ends) {
+    if (!line_like_rows(count, begin, end)) return {region};
+    begin = end;
+  }
+  // Only a stroke as tall as half its line is left out: the thin rows of a line's own
+  // ascenders and descenders stay (leaving out those changed half the boxes of a tesseract
+  // page in fast mode, and its reading order).
+  auto stroke = [&](int tail_rows, int line_begin, int line_end) {
+    const int line_rows = full_rows(count, line_begin, line_end).first;
+    return tail_rows >= std::max(kMinLineRows, (line_rows + 1) / 2);
+  };
+  if (!stroke(first, first, ends.front())) first = 0;
+  if (!stroke(rows - 1 - last, ends.size() > 1 ? ends[ends.size() - 2] : first, last + 1)) {
+    last = rows - 1;
+    ends.back() = rows;
+  }
+  if (ends.size() == 1 && first == 0 && last == rows - 1) return {region};
+  std::vector<std::vector<std::size_t>> pieces(ends.size());
+  std::size_t piece = 0;
+  for (std::size_t i : region) {
+    const int y = runs[i].y - y0;
+    if (y < first || y > last) continue;
+    while (y >= ends[piece]) ++piece;
+    pieces[piece].push_back(i);
+  }
+  return pieces;
+}
+
 /// Mean of the map over the pixels whose centres lie in `r` (within the valid region).
 double box_score(const float* prob, std::ptrdiff_t stride, int valid_w, int valid_h,
                  const RotatedRect& r) {
@@ -213,10 +325,12 @@ std::vector<TextBox> db_postprocess(const float* prob, int width, int height,
   if (valid_width > 0 && valid_height > 0 && (page_width < 1 || page_height < 1)) {
     throw std::invalid_argument("db_postprocess: the page must have at least one pixel");
   }
+  // unclip_ratio is bounded: a huge one grows boxes past what a double holds (NaN corners).
   if (!(options.thresh >= 0 && options.thresh < 1) || !(options.box_thresh >= 0) ||
-      !(options.unclip_ratio >= 0) || !(options.min_size >= 0) || options.max_candidates < 1) {
-    throw std::invalid_argument("db_postprocess: thresh must be in [0, 1), box_thresh, "
-                                "unclip_ratio and min_size >= 0, max_candidates >= 1");
+      !(options.unclip_ratio >= 0 && options.unclip_ratio <= kMaxUnclipRatio) ||
+      !(options.min_size >= 0) || options.max_candidates < 1) {
+    throw std::invalid_argument("db_postprocess: thresh must be in [0, 1), unclip_ratio in "
+                                "[0, 100], box_thresh and min_size >= 0, max_candidates >= 1");
   }
   if (stats != nullptr) *stats = DbStats{};
   std::vector<TextBox> boxes;
@@ -266,6 +380,13 @@ std::vector<TextBox> db_postprocess(const float* prob, int width, int height,
       regions.emplace_back();
     }
     regions[static_cast<std::size_t>(r)].push_back(i);
+  }
+  if (options.split_joined_lines) {
+    std::vector<std::vector<std::size_t>> pieces;
+    for (const auto& region : regions) {
+      for (auto& piece : split_joined_lines(runs, region)) pieces.push_back(std::move(piece));
+    }
+    regions = std::move(pieces);
   }
   std::vector<std::size_t> keep(regions.size());
   std::iota(keep.begin(), keep.end(), std::size_t{0});

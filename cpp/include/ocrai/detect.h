@@ -13,6 +13,9 @@
 
 namespace ocrai {
 
+/// The largest unclip_ratio db_postprocess accepts (boxes grown by more are meaningless).
+inline constexpr float kMaxUnclipRatio = 100.0f;
+
 /// DB post-processing parameters. The defaults are those the PP-OCRv6 detectors ship with.
 struct DbOptions {
   float thresh = 0.2f;        ///< a map pixel is text when its probability is above this
@@ -20,6 +23,11 @@ struct DbOptions {
   float unclip_ratio = 1.4f;  ///< the box grows by area * ratio / perimeter on every side
   float min_size = 3.0f;      ///< boxes narrower than this (map pixels) are dropped
   int max_candidates = 3000;  ///< at most this many regions (the largest) are considered
+  /// Cut a region where its rows fall nearly empty between two text lines, and leave out
+  /// nearly empty rows above and below its lines (lines joined by a mark, a stroke hanging
+  /// from a line; see split_joined_lines in detect.cc). Off in the models' own
+  /// post-processing; the pipeline turns it on.
+  bool split_joined_lines = false;
 };
 
 /// A rectangle of any orientation: centre, unit axis `u` along `width`, and the
@@ -62,7 +70,8 @@ Quad order_quad(const Quad& corners);
 /// `prob` holds `height` rows of `width` floats, row r at prob + r * stride. Only the
 /// top-left `valid_width` x `valid_height` part is read: it is the page (the rest pads the
 /// detector input) and maps onto `page_width` x `page_height` page pixels.
-/// Steps: threshold (prob > thresh) -> 8-connected regions -> the minimum-area rectangle of
+/// Steps: threshold (prob > thresh) -> 8-connected regions (split_joined_lines: cut into
+/// the lines they hold, without marks above or below them) -> the minimum-area rectangle of
 /// each region's pixel squares -> drop those thinner than min_size -> score = mean
 /// probability of the map pixels whose centres lie in the rectangle -> drop below box_thresh
 /// -> unclip: widen and heighten by 2 * area * unclip_ratio / perimeter -> drop those

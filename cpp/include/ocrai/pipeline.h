@@ -70,6 +70,7 @@ inline constexpr float kPipelineUnclipRatio = 1.6f;
 inline DbOptions pipeline_db_options() {
   DbOptions o;
   o.unclip_ratio = kPipelineUnclipRatio;
+  o.split_joined_lines = true;
   return o;
 }
 
