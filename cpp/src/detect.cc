@@ -74,6 +74,43 @@ bool line_like_rows(const std::vector<std::int64_t>& count, int begin, int end) 
   return full >= kMinLineRows && fullest > 3 * full;
 }
 
+/// The ends of the lines in rows [first, last] of a region's row profile (`peak`: its
+/// fullest row): for each gap between two lines (rows at most kEmptyRowShare of the lines
+/// beside them, lines at least kJoinedLineShare of the peak), the row after its emptiest
+/// row. The last line's end (last + 1) is not among them.
+std::vector<int> gap_ends(const std::vector<std::int64_t>& count, int first, int last,
+                          double peak) {
+  auto at = [&](int y) { return static_cast<double>(count[static_cast<std::size_t>(y)]); };
+  // above[y]: the fullest row from `first` to before y; below[y]: after y up to `last`.
+  std::vector<double> above(count.size(), 0), below(count.size(), 0);
+  for (int y = first + 1; y <= last; ++y) {
+    const auto u = static_cast<std::size_t>(y);
+    above[u] = std::max(above[u - 1], at(y - 1));
+  }
+  for (int y = last - 1; y >= first; --y) {
+    const auto u = static_cast<std::size_t>(y);
+    below[u] = std::max(below[u + 1], at(y + 1));
+  }
+  auto empty = [&](int y) {
+    const auto u = static_cast<std::size_t>(y);
+    const double sides = std::min(above[u], below[u]);
+    return sides >= kJoinedLineShare * peak && at(y) <= kEmptyRowShare * sides;
+  };
+  std::vector<int> ends;
+  for (int y = first; y <= last;) {
+    if (!empty(y)) {
+      ++y;
+      continue;
+    }
+    int cut = y;
+    for (; y <= last && empty(y); ++y) {
+      if (at(y) < at(cut)) cut = y;
+    }
+    ends.push_back(cut + 1);
+  }
+  return ends;
+}
+
 /// `region` (indices into `runs`, in row order) as the lines it holds. A mark touching a
 /// line makes one region of what the threshold sees, and one box whose least-area
 /// rectangle leans to take the mark in:
@@ -100,33 +137,7 @@ std::vector<std::vector<std::size_t>> split_joined_lines(const std::vector<Run>&
   int first = 0, last = rows - 1;
   while (at(first) <= kEmptyRowShare * peak) ++first;
   while (at(last) <= kEmptyRowShare * peak) --last;
-  // above[y]: the fullest row from `first` to before y; below[y]: after y up to `last`.
-  std::vector<double> above(count.size(), 0), below(count.size(), 0);
-  for (int y = first + 1; y <= last; ++y) {
-    const auto u = static_cast<std::size_t>(y);
-    above[u] = std::max(above[u - 1], at(y - 1));
-  }
-  for (int y = last - 1; y >= first; --y) {
-    const auto u = static_cast<std::size_t>(y);
-    below[u] = std::max(below[u + 1], at(y + 1));
-  }
-  auto empty = [&](int y) {
-    const auto u = static_cast<std::size_t>(y);
-    const double sides = std::min(above[u], below[u]);
-    return sides >= kJoinedLineShare * peak && at(y) <= kEmptyRowShare * sides;
-  };
-  std::vector<int> ends;  // the row after each piece
-  for (int y = first; y <= last;) {
-    if (!empty(y)) {
-      ++y;
-      continue;
-    }
-    int cut = y;
-    for (; y <= last && empty(y); ++y) {
-      if (at(y) < at(cut)) cut = y;
-    }
-    ends.push_back(cut + 1);
-  }
+  std::vector<int> ends = gap_ends(count, first, last, peak);
   ends.push_back(last + 1);
   int begin = first;
   for (int end : ends) {

@@ -67,12 +67,13 @@ class Dictionary {
 };
 
 /// A letter that looks like a digit (Dictionary::lookalike_digit) and stands in a number (a
-/// word of digits and look-alikes only) is read as the digit when the recogniser gave the digit at least this probability at the
-/// letter's peak: typewriters had no key for 1 (typists typed 'l'), and a recogniser that
-/// reads the 'l' it sees cannot tell. On EHRI's typewritten pages 56 letters 'l' were read
-/// next to a digit, all but one standing for a 1 ("l938", "2l.", "l00o"); '1' was the
-/// runner-up at each, at 0.01 to 0.48 at 53 of them (the other three: 0.002 to 0.004). The
-/// one that was no 1 was the 'l' of "Olga" read as "0lga" (0.013: now "01ga", as wrong).
+/// word of digits and look-alikes only) is read as the digit when the recogniser gave the
+/// digit at least this probability at the letter's peak: typewriters had no key for 1
+/// (typists typed 'l'), and a recogniser that reads the 'l' it sees cannot tell. On EHRI's
+/// typewritten pages 56 letters 'l' were read next to a digit, all but one standing for a
+/// 1 ("l938", "2l.", "l00o"); '1' was the runner-up at each, at 0.01 to 0.48 at 53 of them
+/// (the other three: 0.002 to 0.004). The one that was no 1 was the 'l' of "Olga" read as
+/// "0lga", a word and not a number.
 inline constexpr float kDigitLookalikeFloor = 0.01f;
 
 /// One decoded character.

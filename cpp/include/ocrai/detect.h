@@ -24,9 +24,9 @@ struct DbOptions {
   float min_size = 3.0f;      ///< boxes narrower than this (map pixels) are dropped
   int max_candidates = 3000;  ///< at most this many regions (the largest) are considered
   /// Cut a region where its rows fall nearly empty between two text lines, and leave out
-  /// nearly empty rows above and below its lines (lines joined by a mark, a stroke hanging
-  /// from a line; see split_joined_lines in detect.cc). Off in the models' own
-  /// post-processing; the pipeline turns it on.
+  /// a thin stroke at least half a line tall above or below its lines (lines joined by a
+  /// mark, a stroke hanging from a line; see split_joined_lines in detect.cc). Off in the
+  /// models' own post-processing; the pipeline turns it on.
   bool split_joined_lines = false;
 };
 
@@ -71,8 +71,8 @@ Quad order_quad(const Quad& corners);
 /// top-left `valid_width` x `valid_height` part is read: it is the page (the rest pads the
 /// detector input) and maps onto `page_width` x `page_height` page pixels.
 /// Steps: threshold (prob > thresh) -> 8-connected regions (split_joined_lines: cut into
-/// the lines they hold, without marks above or below them) -> the minimum-area rectangle of
-/// each region's pixel squares -> drop those thinner than min_size -> score = mean
+/// the lines they hold, without tall strokes above or below them) -> the minimum-area
+/// rectangle of each region's pixel squares -> drop those thinner than min_size -> score = mean
 /// probability of the map pixels whose centres lie in the rectangle -> drop below box_thresh
 /// -> unclip: widen and heighten by 2 * area * unclip_ratio / perimeter -> drop those
 /// thinner than min_size + 2 -> scale to page coordinates, clip to the page, order corners.
