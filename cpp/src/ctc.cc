@@ -46,6 +46,31 @@ std::size_t utf8_length(std::string_view s, std::size_t i) {
   return n;
 }
 
+/// Appends the code points of UTF-8 `s` (valid, as dictionaries and Python strs are).
+void append_code_points(std::string_view s, std::vector<std::uint32_t>& cps) {
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = std::max<std::size_t>(1, utf8_length(s, i));
+    const auto b = static_cast<unsigned char>(s[i]);
+    std::uint32_t cp = n == 1 ? b : n == 2 ? (b & 0x1Fu) : n == 3 ? (b & 0x0Fu) : (b & 0x07u);
+    for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3Fu);
+    cps.push_back(cp);
+    i += n;
+  }
+}
+
+std::vector<std::uint32_t> symbol_code_points(std::string_view s) {
+  std::vector<std::uint32_t> cps;
+  append_code_points(s, cps);
+  return cps;
+}
+
+/// ASCII punctuation, symbols and the space end words; letters and digits of every script
+/// (and the rest of Unicode) make them up.
+bool separator_cp(std::uint32_t cp) {
+  return cp < 128 && !((cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') ||
+                       (cp >= 'A' && cp <= 'Z'));
+}
+
 using ArgmaxRow = std::int32_t (*)(const float*, int, float*);
 
 ArgmaxRow select_argmax() {
@@ -104,24 +129,21 @@ Dictionary Dictionary::from_text(std::string_view text, const std::string& name)
   for (int cls = dict.num_classes() - 1; cls >= 1; --cls) {
     dict.index_[dict.symbols_[static_cast<std::size_t>(cls)]] = cls;
   }
-  for (char d = '0'; d <= '9'; ++d) dict.digits_.push_back(dict.find(std::string(1, d)));
-  for (const auto& [letter, digit] : {std::pair{"l", 1}, {"I", 1}, {"O", 0}, {"o", 0}}) {
+  dict.class_info_.resize(dict.symbols_.size());
+  for (int cls = 1; cls < dict.num_classes(); ++cls) {
+    const std::vector<std::uint32_t> cps = symbol_code_points(dict.symbol(cls));
+    ClassInfo& info = dict.class_info_[static_cast<std::size_t>(cls)];
+    info.digit = cps.size() == 1 && cps[0] >= '0' && cps[0] <= '9';
+    info.ends_word = cps.size() == 1 && separator_cp(cps[0]);
+  }
+  for (const auto& [letter, digit] : {std::pair{"l", "1"}, {"I", "1"}, {"O", "0"}, {"o", "0"}}) {
     const int cls = dict.find(letter);
-    const int digit_cls = dict.digits_[static_cast<std::size_t>(digit)];
-    if (cls > 0 && digit_cls > 0) dict.digit_lookalikes_.emplace_back(cls, digit_cls);
+    const int digit_cls = dict.find(digit);
+    if (cls > 0 && digit_cls > 0) {
+      dict.class_info_[static_cast<std::size_t>(cls)].lookalike_of = digit_cls;
+    }
   }
   return dict;
-}
-
-bool Dictionary::is_digit(int cls) const {
-  return cls > 0 && std::find(digits_.begin(), digits_.end(), cls) != digits_.end();
-}
-
-int Dictionary::lookalike_digit(int cls) const {
-  for (const auto& [letter, digit] : digit_lookalikes_) {
-    if (letter == cls) return digit;
-  }
-  return -1;
 }
 
 int Dictionary::find(std::string_view symbol) const {
@@ -196,13 +218,6 @@ class StepProbs {
   std::vector<float> scale_;
 };
 
-/// ASCII punctuation, symbols and the space end words; letters and digits of every script
-/// (and the rest of Unicode) make them up.
-bool separator_cp(std::uint32_t cp) {
-  return cp < 128 && !((cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') ||
-                       (cp >= 'A' && cp <= 'Z'));
-}
-
 /// Steps [start, end] that read one character.
 struct Run {
   int cls, start, end, peak;
@@ -227,16 +242,13 @@ int masked_argmax(const float* r, const std::vector<std::int32_t>& allowed, std:
 }
 
 /// Reads the look-alike letters of numbers as digits (see kDigitLookalikeFloor). A number is
-/// a word (runs between separators, separator_cp) of digits and look-alikes only, with a
-/// digit: "l938", "2l", "l00o" are numbers; "H2O", "CO2", "0lga" and "l4th" are words and
-/// keep their letters. Its look-alikes whose digit is allowed and likely enough become it.
+/// a word (runs between classes that end words, Dictionary::ends_word) of digits and
+/// look-alikes only, with a digit: "l938", "2l", "l00o" are numbers; "H2O", "CO2", "0lga"
+/// and "l4th" are words and keep their letters. Its look-alikes whose digit is allowed and likely enough become it.
 void read_numbers_whole(std::vector<Run>& runs, const StepProbs& sp, const Dictionary& dict) {
   auto lookalike = [&](const Run& r) { return dict.lookalike_digit(r.cls) >= 0; };
   if (std::none_of(runs.begin(), runs.end(), lookalike)) return;
-  auto separator = [&](const Run& r) {
-    const std::string& symbol = dict.symbol(r.cls);
-    return symbol.empty() || separator_cp(static_cast<unsigned char>(symbol[0]));
-  };
+  auto separator = [&](const Run& r) { return dict.ends_word(r.cls); };
   for (auto word = runs.begin(); word != runs.end();) {
     if (separator(*word)) {
       ++word;
@@ -448,28 +460,6 @@ void CharDfa::check() const {
   }
 }
 
-namespace {
-
-/// Appends the code points of UTF-8 `s` (valid, as dictionaries and Python strs are).
-void append_code_points(std::string_view s, std::vector<std::uint32_t>& cps) {
-  for (std::size_t i = 0; i < s.size();) {
-    const std::size_t n = std::max<std::size_t>(1, utf8_length(s, i));
-    const auto b = static_cast<unsigned char>(s[i]);
-    std::uint32_t cp = n == 1 ? b : n == 2 ? (b & 0x1Fu) : n == 3 ? (b & 0x0Fu) : (b & 0x07u);
-    for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3Fu);
-    cps.push_back(cp);
-    i += n;
-  }
-}
-
-std::vector<std::uint32_t> symbol_code_points(std::string_view s) {
-  std::vector<std::uint32_t> cps;
-  append_code_points(s, cps);
-  return cps;
-}
-
-}  // namespace
-
 std::string utf8_encode(std::uint32_t cp) {
   std::string utf8;
   if (cp < 0x80) {
@@ -553,12 +543,6 @@ CtcConstraint CtcConstraint::compile(const ReadingSpec& spec, const Dictionary& 
   }
   for (int k = 0; k < classes; ++k) {
     (c.allowed_[static_cast<std::size_t>(k)] ? c.allowed_list_ : c.denied_list_).push_back(k);
-  }
-
-  c.separator_.assign(static_cast<std::size_t>(classes), 0);
-  for (int k = 1; k < classes; ++k) {
-    const CodePoints sym = cps_of(k);
-    c.separator_[static_cast<std::size_t>(k)] = sym.size() == 1 && separator_cp(sym[0]) ? 1 : 0;
   }
 
   if (spec.pattern) {
@@ -721,6 +705,7 @@ class PrefixSearch {
                const CtcConstraint& c, int beam_width)
       : sp_(sp),
         steps_(valid_steps),
+        dict_(dict),
         c_(c),
         space_(dict.space_class()),
         width_(beam_width),
@@ -858,7 +843,7 @@ class PrefixSearch {
     n.text = p.text || k != space_;
     double delta = 0;
     if (c_.has_words()) {
-      if (c_.separator(k)) {
+      if (dict_.ends_word(k)) {
         const bool listed = p.lex > 0 && c_.trie_terminal(p.lex);
         if (!listed) delta = -p.word_bonus;
         n.lex = 0;
@@ -888,6 +873,7 @@ class PrefixSearch {
 
   const StepProbs& sp_;
   int steps_;
+  const Dictionary& dict_;
   const CtcConstraint& c_;
   int space_;
   int width_;

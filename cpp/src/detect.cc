@@ -111,6 +111,58 @@ std::vector<int> gap_ends(const std::vector<std::int64_t>& count, int first, int
   return ends;
 }
 
+/// How many pixels of each row of `region` (indices into `runs`, in row order) are text,
+/// from its first row on.
+std::vector<std::int64_t> row_profile(const std::vector<Run>& runs,
+                                      const std::vector<std::size_t>& region) {
+  const int y0 = runs[region.front()].y;
+  std::vector<std::int64_t> count(static_cast<std::size_t>(runs[region.back()].y - y0 + 1), 0);
+  for (std::size_t i : region) {
+    count[static_cast<std::size_t>(runs[i].y - y0)] += runs[i].x1 - runs[i].x0 + 1;
+  }
+  return count;
+}
+
+/// The rows of a region's lines, as split_joined_lines finds them: rows [first, last] hold
+/// the lines, and line k ends before ends[k] (the last end is last + 1).
+struct LineRows {
+  int first = 0, last = 0;
+  std::vector<int> ends;
+};
+
+/// Rows [first, last] of the profile without its empty leading and trailing rows (at most
+/// kEmptyRowShare of the fullest row), cut into lines at the gaps between them (gap_ends).
+LineRows find_line_rows(const std::vector<std::int64_t>& count) {
+  const auto peak = static_cast<double>(*std::max_element(count.begin(), count.end()));
+  auto at = [&](int y) { return static_cast<double>(count[static_cast<std::size_t>(y)]); };
+  LineRows lines;
+  lines.last = static_cast<int>(count.size()) - 1;
+  while (at(lines.first) <= kEmptyRowShare * peak) ++lines.first;
+  while (at(lines.last) <= kEmptyRowShare * peak) --lines.last;
+  lines.ends = gap_ends(count, lines.first, lines.last, peak);
+  lines.ends.push_back(lines.last + 1);
+  return lines;
+}
+
+/// Gives the first and last lines back their thin outer rows, unless those rows are a
+/// stroke at least half as tall as the line (and kMinLineRows): the thin rows of a line's
+/// own ascenders and descenders stay (leaving them out too changed half the boxes of a
+/// tesseract page in fast mode, and its reading order).
+void keep_all_but_strokes(const std::vector<std::int64_t>& count, LineRows& lines) {
+  const int rows = static_cast<int>(count.size());
+  auto stroke = [&](int tail_rows, int line_begin, int line_end) {
+    const int line_rows = full_rows(count, line_begin, line_end).first;
+    return tail_rows >= std::max(kMinLineRows, (line_rows + 1) / 2);
+  };
+  std::vector<int>& ends = lines.ends;
+  if (!stroke(lines.first, lines.first, ends.front())) lines.first = 0;
+  const int last_begin = ends.size() > 1 ? ends[ends.size() - 2] : lines.first;
+  if (!stroke(rows - 1 - lines.last, last_begin, lines.last + 1)) {
+    lines.last = rows - 1;
+    ends.back() = rows;
+  }
+}
+
 /// `region` (indices into `runs`, in row order) as the lines it holds. A mark touching a
 /// line makes one region of what the threshold sees, and one box whose least-area
 /// rectangle leans to take the mark in:
@@ -124,45 +176,24 @@ std::vector<int> gap_ends(const std::vector<std::int64_t>& count, int first, int
 /// cut.
 std::vector<std::vector<std::size_t>> split_joined_lines(const std::vector<Run>& runs,
                                                          const std::vector<std::size_t>& region) {
-  const int y0 = runs[region.front()].y;
-  const int rows = runs[region.back()].y - y0 + 1;
+  const std::vector<std::int64_t> count = row_profile(runs, region);
+  const int rows = static_cast<int>(count.size());
   if (rows < kMinLineRows + 1) return {region};
-  std::vector<std::int64_t> count(static_cast<std::size_t>(rows), 0);
-  for (std::size_t i : region) {
-    count[static_cast<std::size_t>(runs[i].y - y0)] += runs[i].x1 - runs[i].x0 + 1;
-  }
-  const auto peak = static_cast<double>(*std::max_element(count.begin(), count.end()));
-  auto at = [&](int y) { return static_cast<double>(count[static_cast<std::size_t>(y)]); };
-  // The rows of the lines: those after the leading and before the trailing empty ones.
-  int first = 0, last = rows - 1;
-  while (at(first) <= kEmptyRowShare * peak) ++first;
-  while (at(last) <= kEmptyRowShare * peak) --last;
-  std::vector<int> ends = gap_ends(count, first, last, peak);
-  ends.push_back(last + 1);
-  int begin = first;
-  for (int end : ends) {
+  LineRows lines = find_line_rows(count);
+  int begin = lines.first;
+  for (int end : lines.ends) {
     if (!line_like_rows(count, begin, end)) return {region};
     begin = end;
   }
-  // Only a stroke as tall as half its line is left out: the thin rows of a line's own
-  // ascenders and descenders stay (leaving out those changed half the boxes of a tesseract
-  // page in fast mode, and its reading order).
-  auto stroke = [&](int tail_rows, int line_begin, int line_end) {
-    const int line_rows = full_rows(count, line_begin, line_end).first;
-    return tail_rows >= std::max(kMinLineRows, (line_rows + 1) / 2);
-  };
-  if (!stroke(first, first, ends.front())) first = 0;
-  if (!stroke(rows - 1 - last, ends.size() > 1 ? ends[ends.size() - 2] : first, last + 1)) {
-    last = rows - 1;
-    ends.back() = rows;
-  }
-  if (ends.size() == 1 && first == 0 && last == rows - 1) return {region};
-  std::vector<std::vector<std::size_t>> pieces(ends.size());
+  keep_all_but_strokes(count, lines);
+  if (lines.ends.size() == 1 && lines.first == 0 && lines.last == rows - 1) return {region};
+  const int y0 = runs[region.front()].y;
+  std::vector<std::vector<std::size_t>> pieces(lines.ends.size());
   std::size_t piece = 0;
   for (std::size_t i : region) {
     const int y = runs[i].y - y0;
-    if (y < first || y > last) continue;
-    while (y >= ends[piece]) ++piece;
+    if (y < lines.first || y > lines.last) continue;
+    while (y >= lines.ends[piece]) ++piece;
     pieces[piece].push_back(i);
   }
   return pieces;

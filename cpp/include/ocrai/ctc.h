@@ -46,10 +46,16 @@ class Dictionary {
   /// The class of the space symbol (the last one).
   int space_class() const { return num_classes() - 1; }
   /// Whether class `cls` is a digit 0-9.
-  bool is_digit(int cls) const;
+  bool is_digit(int cls) const { return class_info_[static_cast<std::size_t>(cls)].digit; }
   /// The digit class that class `cls` is a look-alike of ('l' and 'I' for '1', 'O' and 'o'
   /// for '0'), or -1 (another class, or a dictionary without that digit).
-  int lookalike_digit(int cls) const;
+  int lookalike_digit(int cls) const {
+    return class_info_[static_cast<std::size_t>(cls)].lookalike_of;
+  }
+  /// Whether class `cls` ends a word: the space, and a symbol that is one ASCII punctuation
+  /// mark or symbol. Letters and digits of every script (and the rest of Unicode) make words
+  /// up; so does a symbol of several code points.
+  bool ends_word(int cls) const { return class_info_[static_cast<std::size_t>(cls)].ends_word; }
   /// The file (or name) the dictionary came from.
   const std::string& name() const { return name_; }
 
@@ -62,8 +68,12 @@ class Dictionary {
   std::string name_;
   std::vector<std::string> symbols_;
   std::unordered_map<std::string, int> index_;
-  std::vector<int> digits_;                            ///< the classes of '0'..'9' (or -1)
-  std::vector<std::pair<int, int>> digit_lookalikes_;  ///< (letter class, digit class)
+  /// What the decoder asks of each class, looked up once per character read.
+  struct ClassInfo {
+    bool digit = false, ends_word = false;
+    int lookalike_of = -1;  ///< the digit class a look-alike letter stands for
+  };
+  std::vector<ClassInfo> class_info_;  ///< one per class, the blank's all false
 };
 
 /// A letter that looks like a digit (Dictionary::lookalike_digit) and stands in a number (a
@@ -186,8 +196,6 @@ class CtcConstraint {
   /// Trie node reached from `node` by class `cls`, or -1. Node 0 is the root.
   int trie_next(int node, int cls) const;
   bool trie_terminal(int node) const { return trie_[static_cast<std::size_t>(node)].terminal; }
-  /// Whether `cls` ends a word (the space, ASCII punctuation and symbols).
-  bool separator(int cls) const { return separator_[static_cast<std::size_t>(cls)] != 0; }
   /// Characters of the allow list no class of the dictionary reads.
   const std::vector<std::uint32_t>& missing_allowed() const { return missing_allowed_; }
   /// Characters of the words the dictionary lacks.
@@ -213,7 +221,6 @@ class CtcConstraint {
   std::vector<std::uint8_t> accepting_;
   bool pattern_can_match_ = true;
   std::vector<TrieNode> trie_;
-  std::vector<std::uint8_t> separator_;
   std::vector<std::int32_t> search_classes_;
   float word_weight_ = 1.0f;
   std::vector<std::uint32_t> missing_allowed_, missing_word_chars_;
