@@ -244,7 +244,8 @@ int masked_argmax(const float* r, const std::vector<std::int32_t>& allowed, std:
 /// Reads the look-alike letters of numbers as digits (see kDigitLookalikeFloor). A number is
 /// a word (runs between classes that end words, Dictionary::ends_word) of digits and
 /// look-alikes only, with a digit: "l938", "2l", "l00o" are numbers; "H2O", "CO2", "0lga"
-/// and "l4th" are words and keep their letters. Its look-alikes whose digit is allowed and likely enough become it.
+/// and "l4th" are words and keep their letters. Its look-alikes whose digit is allowed and
+/// likely enough become it.
 void read_numbers_whole(std::vector<Run>& runs, const StepProbs& sp, const Dictionary& dict) {
   auto lookalike = [&](const Run& r) { return dict.lookalike_digit(r.cls) >= 0; };
   if (std::none_of(runs.begin(), runs.end(), lookalike)) return;
