@@ -46,24 +46,6 @@ std::size_t utf8_length(std::string_view s, std::size_t i) {
   return n;
 }
 
-/// Appends the code points of UTF-8 `s` (valid, as dictionaries and Python strs are).
-void append_code_points(std::string_view s, std::vector<std::uint32_t>& cps) {
-  for (std::size_t i = 0; i < s.size();) {
-    const std::size_t n = std::max<std::size_t>(1, utf8_length(s, i));
-    const auto b = static_cast<unsigned char>(s[i]);
-    std::uint32_t cp = n == 1 ? b : n == 2 ? (b & 0x1Fu) : n == 3 ? (b & 0x0Fu) : (b & 0x07u);
-    for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3Fu);
-    cps.push_back(cp);
-    i += n;
-  }
-}
-
-std::vector<std::uint32_t> symbol_code_points(std::string_view s) {
-  std::vector<std::uint32_t> cps;
-  append_code_points(s, cps);
-  return cps;
-}
-
 /// ASCII punctuation, symbols and the space end words; letters and digits of every script
 /// (and the rest of Unicode) make them up.
 bool separator_cp(std::uint32_t cp) {
@@ -131,10 +113,14 @@ Dictionary Dictionary::from_text(std::string_view text, const std::string& name)
   }
   dict.class_info_.resize(dict.symbols_.size());
   for (int cls = 1; cls < dict.num_classes(); ++cls) {
-    const std::vector<std::uint32_t> cps = symbol_code_points(dict.symbol(cls));
+    // Digits and word ends are single ASCII code points, and such a symbol (valid UTF-8,
+    // checked above) is one byte: no symbol needs decoding.
+    const std::string& symbol = dict.symbol(cls);
+    if (symbol.size() != 1) continue;
+    const auto cp = static_cast<unsigned char>(symbol[0]);
     ClassInfo& info = dict.class_info_[static_cast<std::size_t>(cls)];
-    info.digit = cps.size() == 1 && cps[0] >= '0' && cps[0] <= '9';
-    info.ends_word = cps.size() == 1 && separator_cp(cps[0]);
+    info.digit = cp >= '0' && cp <= '9';
+    info.ends_word = separator_cp(cp);
   }
   for (const auto& [letter, digit] : {std::pair{"l", "1"}, {"I", "1"}, {"O", "0"}, {"o", "0"}}) {
     const int cls = dict.find(letter);
@@ -460,6 +446,28 @@ void CharDfa::check() const {
     }
   }
 }
+
+namespace {
+
+/// Appends the code points of UTF-8 `s` (valid, as dictionaries and Python strs are).
+void append_code_points(std::string_view s, std::vector<std::uint32_t>& cps) {
+  for (std::size_t i = 0; i < s.size();) {
+    const std::size_t n = std::max<std::size_t>(1, utf8_length(s, i));
+    const auto b = static_cast<unsigned char>(s[i]);
+    std::uint32_t cp = n == 1 ? b : n == 2 ? (b & 0x1Fu) : n == 3 ? (b & 0x0Fu) : (b & 0x07u);
+    for (std::size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3Fu);
+    cps.push_back(cp);
+    i += n;
+  }
+}
+
+std::vector<std::uint32_t> symbol_code_points(std::string_view s) {
+  std::vector<std::uint32_t> cps;
+  append_code_points(s, cps);
+  return cps;
+}
+
+}  // namespace
 
 std::string utf8_encode(std::uint32_t cp) {
   std::string utf8;
