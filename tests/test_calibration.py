@@ -188,14 +188,17 @@ def _through(m: ConfidenceMap | LogisticMap, product: float, read: Line | Word) 
 
 
 def test_the_context_of_a_reading_picks_its_map() -> None:
-    """A whole-image line (detect=False) takes the ``line`` map; a fast engine's lines take
-    the ``/fast`` maps of the recogniser that read each (tiny, or small for a re-read)."""
+    """A whole-image line (detect=False, or a lone line that detection leaves to it) takes
+    the ``line`` map, a detected one the ``page`` map; a fast engine's lines take the
+    ``/fast`` maps of the recogniser that read each (tiny, or small for a re-read)."""
     image = testing.render_line("Invoice 2024-118: 4 items, total 93.50 EUR")
     with OcrAI(threads=2) as ai:
         whole = ai.recognize(image, detect=False)
-        detected = ai.recognize(image)
-    (line,) = whole.lines
-    assert line.confidence == pytest.approx(_line_map_of(whole, line, "line"))
+        lone = ai.recognize(image)
+        detected = ai.recognize(image, lone_line=False)
+    for page in (whole, lone):
+        (line,) = page.lines
+        assert line.confidence == pytest.approx(_line_map_of(page, line, "line"))
     for line in detected.lines:
         assert line.confidence == pytest.approx(_line_map_of(detected, line, "page"))
     page = testing.render_page(testing.SAMPLE_TEXT["cs"], lang="cs")

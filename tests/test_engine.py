@@ -376,6 +376,18 @@ def test_one_line_reading_cuts_a_loose_margin_to_the_text(
         assert ai.recognize(tight, detect=False).lines[0].bbox == (0, 0, width, height)
         line = ai.recognize(shaded, detect=False).lines[0]
         assert line.bbox == (0, 0, shaded.shape[1], shaded.shape[0])
+        # With detection, the loose field is one lone line: read as detection off reads it,
+        # with its calibrated confidence (the context of a line read whole), no detector.
+        lone = ai.recognize(loose)
+        whole = ai.recognize(loose, detect=False)
+        assert lone.models.det is None
+        assert lone.timings.detect == 0
+        assert [(ln.text, ln.bbox, ln.confidence) for ln in lone.lines] == [
+            (ln.text, ln.bbox, ln.confidence) for ln in whole.lines
+        ]
+        detected = ai.recognize(loose, lone_line=False)
+        assert detected.models.det is not None
+        assert detected.text == LINES["cs"]
 
 
 def test_unsure_lines_of_a_page_are_left_out_unless_min_confidence_is_given(

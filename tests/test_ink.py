@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ocrai import _core
+from ocrai import _core, testing
 
 ink_bounds = _core.pipeline.ink_bounds
 
@@ -99,3 +99,156 @@ def test_bad_arguments() -> None:
         ink_bounds(image, tolerance=3, give_up_height=-1)
     with pytest.raises(TypeError):
         ink_bounds(image.astype(np.float32), tolerance=3)
+
+
+# --- lone_text_line: one line of text and nothing else --------------------------------------
+
+lone_text_line = _core.pipeline.lone_text_line
+NONE = (0, 0, 0, 0)
+
+
+def lone_reference(image: np.ndarray, tolerance: int) -> tuple[int, ...]:
+    """The definition, in numpy (ink.h): the ink box with a margin on every side, at least 8
+    px tall and twice as wide, ink in every row, no row under a quarter of the fullest row's ink
+    between the first and last with half of it (the core), the core at least 0.4 of its
+    height, its columns' longest runs of ink at least 0.4 of its height at the 90th
+    percentile, no row inked across 0.85 of it, no gap of columns wider than its height,
+    centre rows of its left and right
+    thirds within 0.2 of its height."""
+    box = reference(image, tolerance)
+    h, w = image.shape[:2]
+    x0, y0, x1, y1 = box
+    if x1 <= x0 or x0 == 0 or y0 == 0 or x1 == w or y1 == h:
+        return NONE
+    height, width = y1 - y0, x1 - x0
+    if height < 8 or width < 2 * height:
+        return NONE
+    pixels = image if image.ndim == 3 else image[:, :, None]
+    ring = np.zeros((h, w), bool)
+    ring[0, :] = ring[-1, :] = ring[:, 0] = ring[:, -1] = True
+    border = pixels[ring].astype(int)
+    median = np.sort(border, axis=0)[(len(border) + 1) // 2 - 1]
+    ink = (np.abs(pixels.astype(int) - median) > tolerance).any(axis=2)[y0:y1, x0:x1]
+    rows = ink.sum(axis=1)
+    if (rows == 0).any() or (rows > 0.85 * width).any():
+        return NONE
+    full = np.flatnonzero(rows >= rows.max() / 2)
+    core = rows[full[0] : full[-1] + 1]
+    if (core < rows.max() / 4).any() or height > 2.5 * len(core):
+        return NONE
+    longest = np.zeros(width, int)
+    run = np.zeros(width, int)
+    for row in ink:
+        run = np.where(row, run + 1, 0)
+        longest = np.maximum(longest, run)
+    gap = widest = 0
+    for column in longest:
+        gap = 0 if column else gap + 1
+        widest = max(widest, gap)
+    if widest > height:
+        return NONE
+    strokes = np.sort(longest[longest > 0])
+    if strokes[len(strokes) * 9 // 10] < 0.4 * height:
+        return NONE
+    third = width // 3
+    centres = []
+    for part in (ink[:, :third], ink[:, width - third :]):
+        counts = part.sum(axis=1)
+        if counts.sum() == 0:
+            return NONE
+        centres.append((counts * np.arange(height)).sum() / counts.sum())
+    return box if abs(centres[0] - centres[1]) <= 0.2 * height else NONE
+
+
+def on_canvas(
+    block: np.ndarray, size: tuple[int, int] = (300, 1000), at: tuple[int, int] = (100, 40)
+) -> np.ndarray:
+    image = np.full((*size, 3), 250, np.uint8)
+    y, x = at
+    image[y : y + block.shape[0], x : x + block.shape[1]] = block[: size[0] - y, : size[1] - x]
+    return image
+
+
+LINE = "Invoice 2026-114 for the spring delivery"
+
+
+@pytest.mark.parametrize("lang", ["en", "fr", "pt", "cs", "ja", "zh-hant"])
+def test_one_rendered_line_is_lone(lang: str) -> None:
+    image = on_canvas(testing.render_line(testing.SAMPLE_TEXT[lang][0], lang=lang, font_size=30))
+    want = ink_bounds(image, tolerance=24)
+    assert lone_text_line(image, tolerance=24) == want != NONE
+    assert lone_reference(image, 24) == want
+
+
+def test_what_the_detector_must_answer_is_not_lone() -> None:
+    line = testing.render_line(LINE, font_size=30)
+    cases = {
+        "two lines": on_canvas(testing.render_page([LINE, LINE], font_size=30, margin=12).image),
+        "fields apart": on_canvas(
+            np.hstack(
+                [line[:, :200], np.full((line.shape[0], 300, 3), 250, np.uint8), line[:, 200:500]]
+            )
+        ),
+        "skewed": on_canvas(testing.rotate_image(line, 3.0)),
+        "vertical": on_canvas(
+            np.ascontiguousarray(line.transpose(1, 0, 2)[:700]), size=(800, 300), at=(40, 100)
+        ),
+        "cut at the border": on_canvas(
+            line[:, ink_bounds(line, tolerance=24)[0] + 1 :], at=(100, 0)
+        ),
+        "small": on_canvas(testing.render_line(LINE, font_size=7, margin=4)),
+        "skewed lines": on_canvas(
+            testing.rotate_image(testing.render_page([LINE, LINE, LINE], font_size=30).image, 4.0),
+            size=(400, 1000),
+            at=(20, 40),
+        ),
+    }
+    framed = on_canvas(line)
+    framed[100, 30:700] = framed[100 + line.shape[0], 30:700] = 0
+    framed[100 : 101 + line.shape[0], 30] = framed[100 : 101 + line.shape[0], 699] = 0
+    cases["framed"] = framed
+    underlined = on_canvas(line)
+    underlined[100 + line.shape[0] - 8, 55:600] = 0
+    cases["underlined"] = underlined
+    noisy = on_canvas(line)
+    noisy[0] = np.random.default_rng(0).integers(0, 256, noisy[0].shape, dtype=np.uint8)
+    noisy[:, 0] = 0
+    cases["no plain background"] = noisy
+    for name, image in cases.items():
+        assert lone_text_line(image, tolerance=24) == NONE, name
+        assert lone_reference(image, 24) == NONE, name
+    # The same line unrotated, apart and whole: lone.
+    assert lone_text_line(on_canvas(line), tolerance=24) != NONE
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4])
+def test_lone_matches_the_definition_on_random_bars(channels: int) -> None:
+    # Bars of "letters" (columns of ink, some left out) of random heights and places: one,
+    # two, apart, overlapping, with specks.
+    rng = np.random.default_rng(10 + channels)
+    seen = set()
+    for _ in range(300):
+        h, w = (int(v) for v in rng.integers(20, 120, 2))
+        image = np.full((h, 3 * w, channels), 230, np.uint8)
+        for _ in range(int(rng.integers(1, 4))):
+            y = int(rng.integers(1, h - 4))
+            x = int(rng.integers(1, 3 * w - 8))
+            bh, bw = int(rng.integers(2, 30)), int(rng.integers(4, 3 * w))
+            bar = image[y : y + bh, x : x + bw]
+            letters = rng.uniform(size=bar.shape[1]) < rng.uniform(0.4, 1.0)
+            bar[:, letters] = rng.integers(0, 150)
+        for _ in range(int(rng.integers(0, 3))):
+            image[int(rng.integers(0, h)), int(rng.integers(0, 3 * w))] = 0
+        if channels == 1:
+            image = image[:, :, 0]
+        want = lone_reference(image, 24)
+        seen.add(want == NONE)
+        assert lone_text_line(image, tolerance=24) == want
+    assert seen == {True, False}
+
+
+def test_lone_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="tolerance"):
+        lone_text_line(np.zeros((4, 4), np.uint8), tolerance=300)
+    with pytest.raises(TypeError):
+        lone_text_line(np.zeros((4, 4), np.float32), tolerance=3)

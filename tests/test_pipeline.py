@@ -129,6 +129,44 @@ def test_single_line_1000x300(small: _core.pipeline.Pipeline) -> None:
     assert (result["width"], result["height"]) == (1000, 300)
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_lone_line_is_read_as_one_line_without_the_detector(
+    small: _core.pipeline.Pipeline, lang: str
+) -> None:
+    # A 1000x300 image holding one line and nothing else: read as detection off reads it
+    # (the same crop, so the same reading), its box where the detector puts it.
+    text = testing.SAMPLE_TEXT[lang][0]
+    line = testing.render_line(text, lang=lang, font_size=30)
+    image = np.full((300, 1000, 3), 250, np.uint8)
+    image[120 : 120 + line.shape[0], 40 : 40 + line.shape[1]] = line
+    lone = small.run(image)
+    one_line = small.run(image, "rgb", {"detect": False})
+    detected = small.run(image, "rgb", {"lone_line": False})
+    assert lone["models"]["det"] is None
+    assert lone["timings"]["detect"] == 0
+    assert detected["models"]["det"] is not None
+    assert detected["timings"]["detect"] > 0
+    assert [ln["text"] for ln in lone["lines"]] == [ln["text"] for ln in one_line["lines"]]
+    assert [ln["quad"] for ln in lone["lines"]] == [ln["quad"] for ln in one_line["lines"]]
+    assert len(detected["lines"]) == 1
+    read, found = lone["lines"][0]["text"], detected["lines"][0]["text"]
+    assert cer(read, text, lang) <= cer(found, text, lang)
+    corners = np.array(lone["lines"][0]["quad"]) - np.array(detected["lines"][0]["quad"])
+    ink = _core.pipeline.lone_text_line(image, tolerance=24)
+    assert np.abs(corners).max() <= 0.25 * (ink[3] - ink[1])  # a quarter of the text's height
+
+
+def test_what_is_not_one_lone_line_goes_to_the_detector(small: _core.pipeline.Pipeline) -> None:
+    text = testing.SAMPLE_TEXT["en"][:2]
+    block = testing.render_page(text, font_size=30, margin=12).image
+    image = np.full((300, 1000, 3), 250, np.uint8)
+    image[60 : 60 + block.shape[0], 40 : 40 + block.shape[1]] = block
+    result = small.run(image)
+    assert result["models"]["det"] is not None
+    assert result["timings"]["detect"] > 0
+    assert [ln["text"] for ln in result["lines"]] == text
+
+
 @pytest.mark.parametrize(
     ("lang", "font_size", "lines"), [("en", 44, 1), ("en", 18, 1), ("cs", 30, 2), ("ja", 36, 1)]
 )
@@ -148,7 +186,9 @@ def test_detection_on_the_inked_part_reads_as_the_whole_image(
         edge[:] = rng.integers(0, 256, edge.shape, dtype=np.uint8)
     assert _core.pipeline.ink_bounds(image, tolerance=24)[1] >= 150
     assert _core.pipeline.ink_bounds(framed, tolerance=24) == (0, 0, 1200, 400)
-    cut, whole = small.run(image), small.run(framed)
+    # (lone_line off: a single line on the plain background would not reach the detector)
+    options = {"lone_line": False}
+    cut, whole = small.run(image, "rgb", options), small.run(framed, "rgb", options)
     assert [ln["text"] for ln in cut["lines"]] == [ln["text"] for ln in whole["lines"]]
     assert cer("\n".join(ln["text"] for ln in cut["lines"]), "\n".join(text), lang) < 0.05
     for a, b in zip(cut["lines"], whole["lines"], strict=True):

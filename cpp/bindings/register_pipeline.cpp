@@ -216,6 +216,8 @@ RunOptions parse_options(const py::object& options) {
     const py::handle v = item.second;
     if (key == "detect") {
       o.detect = as_bool(key, v);
+    } else if (key == "lone_line") {
+      o.lone_line = as_bool(key, v);
     } else if (key == "det_max_side") {
       o.det_max_side = as_int(key, v);
     } else if (key == "det_thresh") {
@@ -267,7 +269,7 @@ RunOptions parse_options(const py::object& options) {
       o.min_confidence = as_float(key, v);
     } else if (!reading.take(key, v)) {
       throw py::value_error("unknown option '" + key +
-                            "'; known: detect, det_max_side, det_thresh, box_thresh, "
+                            "'; known: detect, lone_line, det_max_side, det_thresh, box_thresh, "
                             "unclip_ratio, classify, deskew, binarize, rec_batch, "
                             "fallback_threshold, reread, top_k, min_confidence, allow, deny, "
                             "pattern, words, word_weight");
@@ -733,6 +735,22 @@ choose it.)pbdoc");
 background is the per-channel median of the border; the whole image when under 95 % of the
 border is within `tolerance` of it, (0, 0, 0, 0) when there is no ink. give_up_height: the whole
 image once the ink spans that many rows (0: never).)pbdoc");
+
+  m.def(
+      "lone_text_line",
+      [](const py::array& image, int tolerance) {
+        const ImageView view = image_view(image, "image");
+        PixelRect r;
+        {
+          py::gil_scoped_release nogil;  // reads the array held by the caller
+          r = lone_text_line(view, tolerance);
+        }
+        return py::make_tuple(r.x0, r.y0, r.x1, r.y1);
+      },
+      py::arg("image"), py::kw_only(), py::arg("tolerance"),
+      R"pbdoc((x0, y0, x1, y1): the ink of a uint8 image (as ink_bounds) when it is one
+horizontal line of text on a plain background and nothing else, the pipeline's reason to read
+it without the detector; (0, 0, 0, 0) otherwise.)pbdoc");
 }
 
 }  // namespace ocrai::bindings

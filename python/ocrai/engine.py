@@ -571,7 +571,10 @@ class OcrAI:
         (H, W) or (H, W, 3|4), a PIL image) or an already loaded `ocrai.io.LoadedImage`.
         ``detect=False`` reads the image as one text line, without the detector: a plain
         margin around the text is cut to the margin the detector would leave (0.3 of the
-        text's height), so that a loosely cut field reads at its text's size. Lines found
+        text's height), so that a loosely cut field reads at its text's size. With
+        detection, a small image whose ink is one line of text and nothing else, on a plain
+        background, is read so without the detector (``page.models.det`` is then None;
+        ``lone_line=False`` runs the detector anyway). Lines found
         on a page and read at a mean confidence below `UNSURE_LINE` (0.7: stamps,
         handwriting, marks) are left out unless ``min_confidence`` is given (0 keeps
         all). `order` says whether a numpy colour array is "rgb" (default) or "bgr"; `page`
@@ -821,7 +824,9 @@ class OcrAI:
             # After the orientation is chosen: a page turned the wrong way reads every line
             # unsure, and must still be seen to read at all.
             page = page.keeping(lambda line: line.confidence >= UNSURE_LINE)
-        return annotate_page(calibrate_page(page, detected=detect), languages)
+        # A lone line (no detector ran) is cut and read as the image read as one line.
+        detected = detect and page.models.det is not None
+        return annotate_page(calibrate_page(page, detected=detected), languages)
 
 
 def _language_tags(value: object) -> tuple[str, ...]:

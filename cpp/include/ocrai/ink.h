@@ -37,4 +37,33 @@ inline constexpr double kPlainBorderShare = 0.95;
 /// Throws std::invalid_argument when tolerance is outside [0, 255] or give_up_height < 0.
 PixelRect ink_bounds(const ImageView& image, int tolerance, int give_up_height = 0);
 
+/// Shapes of ink that lone_text_line takes for one line of text (ink.cc says why each).
+inline constexpr int kLoneLineMinHeight = 8;             ///< the ink's height, pixels
+inline constexpr double kLoneLineMinAspect = 2.0;        ///< its width over its height
+inline constexpr double kLoneLineCoreShare = 0.5;        ///< of the fullest row's ink
+inline constexpr double kLoneLineValleyShare = 0.25;     ///< of the fullest row's ink
+inline constexpr double kLoneLineMaxCoreRatio = 2.5;     ///< its height over its core's
+inline constexpr double kLoneLineMinStroke = 0.4;        ///< tall strokes, in its heights
+inline constexpr double kLoneLineMaxRowShare = 0.85;     ///< of its width, in one row
+inline constexpr double kLoneLineMaxGap = 1.0;           ///< columns without ink, in heights
+inline constexpr double kLoneLineMaxDrift = 0.2;         ///< centre row moved, in heights
+
+/// The ink of `image` when it is one horizontal line of text on a plain background and
+/// nothing else; an empty rectangle otherwise (the question the detector would answer). One
+/// line: the ink (ink_bounds) keeps a margin on every side; it is at least
+/// kLoneLineMinHeight tall and kLoneLineMinAspect times as wide as tall; every row of it has
+/// ink; between its first and last row holding at least kLoneLineCoreShare of the fullest
+/// row's ink (the core: the letters' bodies) no row holds less than kLoneLineValleyShare of
+/// it (two lines have a valley there), and it is at most kLoneLineMaxCoreRatio times as tall
+/// as its core (a second line with little ink has no row in the core); its tall strokes
+/// (the 90th percentile of each column's longest run of ink) are at least kLoneLineMinStroke
+/// of its height (in a block of lines, even skewed ones that leave no row empty, strokes
+/// span one line's height); no row has ink in more than kLoneLineMaxRowShare of its columns
+/// (a frame, an underline, a rule); no run of columns without ink is wider than
+/// kLoneLineMaxGap times its height (fields apart); and its centre row in its left third and
+/// in its right third differ by at most kLoneLineMaxDrift times its height (a skewed line,
+/// items at different heights). Throws std::invalid_argument when tolerance is outside
+/// [0, 255].
+PixelRect lone_text_line(const ImageView& image, int tolerance);
+
 }  // namespace ocrai

@@ -85,6 +85,9 @@ enum class RereadScope {
 /// Per-run options (A.1 of the team brief). `validate` checks them against a pipeline.
 struct RunOptions {
   bool detect = true;      ///< false: the image is one text line (cut to its ink)
+  /// With detection, a line-like image on a plain background whose ink is one line of text
+  /// and nothing else (ink.h, lone_text_line) is read as that line without the detector.
+  bool lone_line = true;
   int det_max_side = 960;  ///< the detector input's long side is at most this (>= 32)
   /// det_thresh, box_thresh, unclip_ratio. The pipeline unclips by kPipelineUnclipRatio
   /// unless told otherwise.
@@ -229,10 +232,12 @@ class Pipeline {
   WorkImage preprocess(const ImageView& input, ColorOrder order, const RunOptions& options,
                        PageResult& page) const;
   /// Locate lines: the work image -> its text lines as quads in work-image coordinates (the
-  /// detector on the inked area, coarse pass first for line-like images; without detection
-  /// the image's ink and its margin, or the whole image). Time: preprocess, detect, postprocess.
+  /// detector on the inked area, coarse pass first for line-like images; without detection,
+  /// or when a line-like image is one lone line of text (ink.h, lone_text_line), the image's
+  /// ink and its margin, or the whole image); sets page.det_model when the detector found
+  /// them. Time: preprocess, detect, postprocess.
   LineWorks locate_lines(const ImageView& image, ColorOrder order, const RunOptions& options,
-                         StageTimings& t) const;
+                         PageResult& page) const;
   /// Crop: each line's quad -> its crop, rectified to the recogniser's height (tall lines
   /// turned a quarter first). Time: crop.
   void crop_lines(const ImageView& image, const RunOptions& options, const LineWorks& lines,

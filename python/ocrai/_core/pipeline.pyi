@@ -220,6 +220,11 @@ def ink_bounds(
     of the border is within `tolerance` of it, (0, 0, 0, 0) when there is no ink.
     give_up_height: the whole image once the ink spans that many rows (0: never)."""
 
+def lone_text_line(image: npt.NDArray[np.uint8], *, tolerance: int) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1): the ink of a uint8 image (as `ink_bounds`) when it is one
+    horizontal line of text on a plain background and nothing else, the pipeline's reason to
+    read it without the detector; (0, 0, 0, 0) otherwise."""
+
 def layout_lines(
     quads: npt.NDArray[np.float32],
     *,

@@ -103,6 +103,7 @@ QUERY_OPTIONS: dict[str, QueryOption] = {
     "dpi": QueryOption(_number(10, 1200), False, "resolution of rendered PDF pages (300)"),
     # the engine's reading options
     "detect": QueryOption(_boolean, True, "false: the image is one text line"),
+    "lone_line": QueryOption(_boolean, True, "false: run the detector on a one-line image too"),
     "deskew": QueryOption(_boolean, True, "straighten a skewed page before reading"),
     "classify": QueryOption(_choice("off", "on", "auto"), True, "180-degree line classifier"),
     "binarize": QueryOption(_choice("none", "otsu", "sauvola"), True, "binarise first"),
