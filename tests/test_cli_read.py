@@ -511,6 +511,17 @@ def test_ocrai_read_with_the_models(tmp_path: Path, capsys: pytest.CaptureFixtur
     # Fast mode, re-reading doubted words only: the same clean page.
     assert main(["read", str(folder / "en.png"), "-t", "2", "--fast", "--reread", "words"]) == 0
     assert capsys.readouterr().out == english.text + "\n"
+    # A lone line is read without the detector, unless --no-lone-line.
+    line = np.full((300, 1000, 3), 250, np.uint8)
+    text = render_page(["Lone line 42"], margin=8).image
+    line[120 : 120 + text.shape[0], 40 : 40 + text.shape[1]] = text
+    Image.fromarray(line).save(folder / "line.png")
+    for flag, detector in (("--lone-line", None), ("--no-lone-line", "ppocrv6-small-det.onnx")):
+        assert main(["read", str(folder / "line.png"), "-t", "2", "-f", "json", flag]) == 0
+        document = json.loads(capsys.readouterr().out)
+        assert document["pages"][0]["text"] == "Lone line 42"
+        assert document["pages"][0]["models"]["det"] == detector
+    (folder / "line.png").unlink()
 
     out = tmp_path / "out"
     assert main(["read", str(folder), "-o", str(out), "-f", "json", "-t", "2"]) == 1

@@ -140,6 +140,17 @@ def test_options_reach_the_engine(server: Any, engine: OcrAI) -> None:
     )
 
 
+def test_lone_line_reaches_the_engine(server: Any, engine: OcrAI) -> None:
+    line = png(render_line("Options reach the engine 42"))
+    for value, detector in (("true", None), ("false", "ppocrv6-small-det.onnx")):
+        response = post(server.url, line, f"format=json&lone_line={value}")
+        assert response.status_code == 200, response.text
+        page = engine.recognize(line, lone_line=value == "true")
+        assert page.models.det == detector
+        assert_same("json", response.text, export.to_json([page]))
+    assert post(server.url, line, "lone_line=maybe").status_code == 400
+
+
 @pytest.fixture(scope="module")
 def two_page_pdf(pages_png: dict[str, bytes]) -> bytes:
     pytest.importorskip("pypdfium2")

@@ -286,7 +286,11 @@ def _open_engine(args: argparse.Namespace) -> Any:
         pack=_READ_PACKS[args.pack],
         fast=args.fast,
         precision=getattr(args, "precision", "auto"),  # `ocrai read --precision`
-        options={"reread": getattr(args, "reread", "lines")},  # `ocrai read --reread`
+        # `ocrai read --reread`, `--no-lone-line`
+        options={
+            "reread": getattr(args, "reread", "lines"),
+            "lone_line": getattr(args, "lone_line", True),
+        },
         **_reading_args(args),
     )
 
@@ -433,7 +437,11 @@ def _cmd_read_cluster(args: argparse.Namespace) -> int:
         max_pixels=args.max_pixels,
         dpi=args.dpi,
         # --allow/--deny/--pattern: per call on the workers, as the engine's are here
-        options=(*_reading_args(args).items(), ("reread", args.reread)),
+        options=(
+            *_reading_args(args).items(),
+            ("reread", args.reread),
+            ("lone_line", args.lone_line),
+        ),
     )
     try:
         with ocrai_dask.connect(args.scheduler, workers=args.workers) as client:
@@ -544,6 +552,13 @@ def _add_read(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "--no-detect",
         action="store_true",
         help="every image is one text line (cut to its ink): skip detection",
+    )
+    parser.add_argument(
+        "--lone-line",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="read a small image that holds one line of text and nothing else as that line, "
+        "without the detector (default: on)",
     )
     parser.add_argument(
         "--progress",
