@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ocrai import OcrAI, packs, testing
@@ -228,6 +229,27 @@ def test_derivation_is_deterministic(tmp_path: Path, pack: str) -> None:
     first = derive(src, tmp_path / "a.onnx", pack=pack, count=6)
     second = derive(src, tmp_path / "b.onnx", pack=pack, count=6)
     assert first == second
+    # The recipe's last step saves the graph as ORT optimises it: QLinearConvs instead of
+    # Q/DQ pairs around Convs, and the same outputs, bit for bit.
+    import onnx
+    import onnxruntime as ort
+
+    derive(src, tmp_path / "qdq.onnx", pack=pack, count=6, optimised=False)
+    qdq = onnx.load(str(tmp_path / "qdq.onnx")).graph.node
+    dequantised = {out for n in qdq if n.op_type == "DequantizeLinear" for out in n.output}
+    quantised_convs = [n for n in qdq if n.op_type == "Conv" and n.input[1] in dequantised]
+    fused = onnx.load(str(tmp_path / "a.onnx")).graph.node
+    assert quantised_convs
+    assert len([n for n in fused if n.op_type == "QLinearConv"]) == len(quantised_convs)
+    assert len(fused) < 0.6 * len(qdq)
+    from ocrai import int8
+
+    x = int8.prepare(next(int8.calibration_lines(1, seed=3)).image)
+    outputs = []
+    for name in ("a.onnx", "qdq.onnx"):
+        session = ort.InferenceSession(str(tmp_path / name), providers=["CPUExecutionProvider"])
+        outputs.append(session.run(None, {session.get_inputs()[0].name: x})[0])
+    np.testing.assert_array_equal(outputs[0], outputs[1])
 
 
 @pytest.mark.slow  # the derivation takes 1-2 minutes
@@ -325,11 +347,16 @@ def test_cli_derive_derives_every_pack_with_a_recipe(
     assert "ppocrv6-tiny-rec-int8.onnx" in out
     assert cli.main(["models", "derive", TINY]) == 0
     assert derived == [SMALL, TINY, TINY]
-    # --missing: only packs without a current int8 file (a stale one counts as missing)
+    # --missing: only packs without a current int8 file (a stale one counts as missing:
+    # derived from another fp32 file, or by an older recipe)
     capsys.readouterr()
     store = ModelStore(tmp_path)
-    _fake_int8(store, f"derived:test:from-sha256:{REC.sha256}:test")
-    _fake_int8(store, f"derived:test:from-sha256:{'0' * 64}:test", pack=TINY)
+    _fake_int8(store, f"derived:{int8.RECIPE}:from-sha256:{REC.sha256}:test")
+    _fake_int8(store, f"derived:{int8.RECIPE}:from-sha256:{'0' * 64}:test", pack=TINY)
     assert cli.main(["models", "derive", "--missing"]) == 0
     assert derived == [SMALL, TINY, TINY, TINY]
     assert f"{int8_name(REC.name)}  already derived" in capsys.readouterr().out
+    _fake_int8(store, f"derived:int8-rec-0:from-sha256:{REC.sha256}:test")
+    _fake_int8(store, f"derived:{int8.RECIPE}:from-sha256:{TINY_REC.sha256}:test", pack=TINY)
+    assert cli.main(["models", "derive", "--missing"]) == 0
+    assert derived == [SMALL, TINY, TINY, TINY, SMALL]

@@ -155,7 +155,7 @@ def _cmd_models_derive(args: argparse.Namespace) -> int:
     import time
 
     try:
-        from .int8 import derive_into_store
+        from .int8 import RECIPE, derive_into_store
     except ImportError as exc:  # onnx is not part of the core install
         print(f"ocrai models derive: error: {exc}; install it: pip install onnx", file=sys.stderr)
         return 1
@@ -171,8 +171,11 @@ def _cmd_models_derive(args: argparse.Namespace) -> int:
             except FileNotFoundError:
                 pass
             else:
-                print(f"{name}  already derived")
-                continue
+                # A file of an older recipe still reads; this one's is derived again.
+                source = store.manifest()[name].source or ""
+                if source.startswith(f"derived:{RECIPE}:"):
+                    print(f"{name}  already derived")
+                    continue
         start = time.perf_counter()
         info = derive_into_store(store, pack)
         print(f"{info.name}  sha256 {info.sha256}  ({time.perf_counter() - start:.0f} s)")
@@ -250,7 +253,8 @@ def _add_models(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     p.add_argument(
         "--missing",
         action="store_true",
-        help="only where the int8 file is missing or was derived from another fp32 file",
+        help="only where the int8 file is missing, or was derived from another fp32 file or "
+        "by an older recipe",
     )
     p.set_defaults(handler=_cmd_models_derive)
 
