@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -472,8 +473,6 @@ ALTERNATING: dict[str, dict[str, object]] = {
 def test_line_alternating_with_tesserocr(
     benchmark: Any, tesseract: Any, ocrai_checked: _core.pipeline.Pipeline, line: np.ndarray
 ) -> None:
-    import time
-
     group = "line-alternating"
     readers = {"tesserocr": tesseract_reader(tesseract, line, "SINGLE_LINE")}
     readers.update({name: ocrai_reader(ocrai_checked, line, o) for name, o in ALTERNATING.items()})

@@ -141,9 +141,9 @@ PixelRect ink_bounds(const ImageView& image, int tolerance, int give_up_height) 
 // lone_text_line's limits were set on rendered lines in the six languages and on lines cut
 // out of the development pages (../shared/data: every SROIE, EHRI and FoNDUE page, a third of
 // their lines) with a margin of 0.3 of their height: of those 2,757 cut-outs it took 471 as
-// one line, and they read as well without the detector as with it (errors: SROIE 965 against
-// 960 on 4,407 characters, EHRI 10 against 11, FoNDUE 3 and 3; with a margin of 0.6, 176
-// taken: SROIE 270 against 296). The rest went to the detector, most for a background that
+// one line, and they read about as well without the detector as with it (errors without /
+// with: SROIE 965 / 960 on 4,407 characters, EHRI 10 / 11, FoNDUE 3 / 3; with a margin of
+// 0.6, 176 taken: SROIE 270 / 296). The rest went to the detector, most for a background that
 // is not plain or ink cut at the border (a neighbour's). Each limit sends one kind of image
 // the detector must answer (tests/test_ink.py): a block of lines (straight: a valley in the
 // core; skewed by 4 degrees, no row empty: short strokes), fields apart, a skewed line, a
