@@ -461,13 +461,13 @@ void append_code_points(std::string_view s, std::vector<std::uint32_t>& cps) {
   }
 }
 
-std::vector<std::uint32_t> symbol_code_points(std::string_view s) {
+}  // namespace
+
+std::vector<std::uint32_t> utf8_code_points(std::string_view s) {
   std::vector<std::uint32_t> cps;
   append_code_points(s, cps);
   return cps;
 }
-
-}  // namespace
 
 std::string utf8_encode(std::uint32_t cp) {
   std::string utf8;
@@ -609,7 +609,7 @@ CtcConstraint CtcConstraint::compile(const ReadingSpec& spec, const Dictionary& 
   // will see between them.
   c.trie_.emplace_back();
   for (const std::string& word : spec.words) {
-    const auto wcps = symbol_code_points(word);
+    const auto wcps = utf8_code_points(word);
     std::vector<std::vector<int>> parts(1);
     bool usable = true;
     for (std::uint32_t cp : wcps) {

@@ -185,22 +185,6 @@ Image rotated_180(const ImageView& src) {
   return out;
 }
 
-/// Decodes UTF-8 that the dictionaries produced (valid by construction) into code points.
-std::vector<std::uint32_t> code_points(const std::string& s) {
-  std::vector<std::uint32_t> cps;
-  for (std::size_t i = 0; i < s.size();) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    const std::size_t n = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : 4;
-    std::uint32_t cp = n == 1 ? b : n == 2 ? (b & 0x1Fu) : n == 3 ? (b & 0x0Fu) : (b & 0x07u);
-    for (std::size_t k = 1; k < n && i + k < s.size(); ++k) {
-      cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3Fu);
-    }
-    cps.push_back(cp);
-    i += n;
-  }
-  return cps;
-}
-
 Point lerp(const Point& a, const Point& b, double t) {
   return {static_cast<float>(a.x + (static_cast<double>(b.x) - a.x) * t),
           static_cast<float>(a.y + (static_cast<double>(b.y) - a.y) * t)};
@@ -460,7 +444,7 @@ Pipeline::Pipeline(std::shared_ptr<OrtRuntime> runtime, const PipelineModels& mo
     for (int c = 1; c < fallback_->dict.num_classes(); ++c) {
       const std::string& sym = fallback_->dict.symbol(c);
       if (sym.empty() || rec_->dict.find(sym) >= 0) continue;
-      const auto cps = code_points(sym);
+      const auto cps = utf8_code_points(sym);
       if (!cps.empty() && cps[0] < 0x110000) fallback_blocks_[cps[0] >> 7] = true;
     }
   }
@@ -482,7 +466,7 @@ int Pipeline::sessions_created() const {
 
 bool Pipeline::fallback_expresses_better(const std::string& text) const {
   if (fallback_blocks_.empty()) return false;
-  for (std::uint32_t cp : code_points(text)) {
+  for (std::uint32_t cp : utf8_code_points(text)) {
     if (cp < 0x110000 && fallback_blocks_[cp >> 7]) return true;
   }
   return false;

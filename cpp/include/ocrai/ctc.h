@@ -28,6 +28,10 @@ namespace ocrai {
 /// The UTF-8 bytes of one Unicode code point (dictionary symbols are UTF-8 strings).
 std::string utf8_encode(std::uint32_t cp);
 
+/// The code points of UTF-8 `s` (valid, as dictionary symbols and the readings made of them
+/// are; a byte that starts no valid sequence counts as one code point).
+std::vector<std::uint32_t> utf8_code_points(std::string_view s);
+
 /// The symbol table of a CTC recogniser. Immutable after construction; copyable.
 class Dictionary {
  public:
