@@ -92,20 +92,11 @@ void check_tolerance(const char* who, int tolerance) {
   }
 }
 
-}  // namespace
-
-PixelRect ink_bounds(const ImageView& image, int tolerance, int give_up_height) {
-  validate_image(image, "image");
-  check_tolerance("ink_bounds", tolerance);
-  if (give_up_height < 0) {
-    throw std::invalid_argument("ink_bounds: give_up_height must be >= 0, got " +
-                                std::to_string(give_up_height));
-  }
+/// The smallest rectangle around the ink of a non-empty image on a plain background (ink_bounds
+/// without its checks); the whole image when the ink spans give_up_height rows (0: never).
+PixelRect scan_ink(const ImageView& image, const InkTest& is_ink, int give_up_height) {
   const PixelRect whole{0, 0, image.width, image.height};
-  if (image.empty()) return {};
   const int c = image.channels;
-  const InkTest is_ink(image, tolerance);
-  if (!is_ink.plain()) return whole;
 
   auto first_ink = [&](int y, int from, int to) {  // first ink column in [from, to), or to
     const std::uint8_t* row = image.row(y);
@@ -138,6 +129,21 @@ PixelRect ink_bounds(const ImageView& image, int tolerance, int give_up_height) 
   return {x0, y0, x1 + 1, y1 + 1};
 }
 
+}  // namespace
+
+PixelRect ink_bounds(const ImageView& image, int tolerance, int give_up_height) {
+  validate_image(image, "image");
+  check_tolerance("ink_bounds", tolerance);
+  if (give_up_height < 0) {
+    throw std::invalid_argument("ink_bounds: give_up_height must be >= 0, got " +
+                                std::to_string(give_up_height));
+  }
+  if (image.empty()) return {};
+  const InkTest is_ink(image, tolerance);
+  if (!is_ink.plain()) return {0, 0, image.width, image.height};
+  return scan_ink(image, is_ink, give_up_height);
+}
+
 // lone_text_line's limits were set on rendered lines in the six languages and on lines cut
 // out of the development pages (../shared/data: every SROIE, EHRI and FoNDUE page, a third of
 // their lines) with a margin of 0.3 of their height: of those 2,757 cut-outs it took 471 as
@@ -149,9 +155,13 @@ PixelRect ink_bounds(const ImageView& image, int tolerance, int give_up_height) 
 // core; skewed by 4 degrees, no row empty: short strokes), fields apart, a skewed line, a
 // framed or underlined field, a vertical line.
 PixelRect lone_text_line(const ImageView& image, int tolerance) {
-  const PixelRect ink = ink_bounds(image, tolerance);  // checks the image and the tolerance
-  // No margin on some side: the background is not plain (the whole image comes back), or
-  // the image is cut through its text.
+  validate_image(image, "image");
+  check_tolerance("lone_text_line", tolerance);
+  if (image.empty()) return {};
+  const InkTest is_ink(image, tolerance);
+  if (!is_ink.plain()) return {};
+  const PixelRect ink = scan_ink(image, is_ink, 0);
+  // No margin on some side: the image is cut through its text.
   if (ink.empty() || ink.x0 == 0 || ink.y0 == 0 || ink.x1 == image.width ||
       ink.y1 == image.height) {
     return {};
@@ -161,7 +171,6 @@ PixelRect lone_text_line(const ImageView& image, int tolerance) {
 
   // One pass over the ink's rectangle: ink per row (all of it, its left and right thirds)
   // and each column's longest vertical run of ink (0: none).
-  const InkTest is_ink(image, tolerance);
   const int c = image.channels;
   const int third = w / 3;
   const auto wi = static_cast<std::size_t>(w);
