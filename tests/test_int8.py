@@ -250,6 +250,109 @@ def test_derivation_is_deterministic(tmp_path: Path, pack: str) -> None:
         session = ort.InferenceSession(str(tmp_path / name), providers=["CPUExecutionProvider"])
         outputs.append(session.run(None, {session.get_inputs()[0].name: x})[0])
     np.testing.assert_array_equal(outputs[0], outputs[1])
+    # Step 4: the CTC head is one int8 DynamicQuantizeMatMul, and it picks the classes the
+    # float head picks on degraded lines.
+    heads = [n for n in fused if n.op_type == "DynamicQuantizeMatMul"]
+    assert len(heads) == 1
+    output = onnx.load(str(tmp_path / "a.onnx")).graph.output[0].name
+    assert heads[0].output[0] == next(n for n in fused if output in n.output).input[0]
+    derive(src, tmp_path / "float_head.onnx", pack=pack, count=6, quantise_head=False)
+    assert not [
+        n
+        for n in onnx.load(str(tmp_path / "float_head.onnx")).graph.node
+        if n.op_type == "DynamicQuantizeMatMul"
+    ]
+    agree, steps = 0, 0
+    for line in int8.calibration_lines(4, seed=5):
+        x = int8.prepare(line.image)
+        picked = []
+        for name in ("a.onnx", "float_head.onnx"):
+            session = ort.InferenceSession(str(tmp_path / name), providers=["CPUExecutionProvider"])
+            picked.append(session.run(None, {session.get_inputs()[0].name: x})[0].argmax(-1))
+        agree += int((picked[0] == picked[1]).sum())
+        steps += picked[0].size
+    assert agree >= 0.99 * steps
+
+
+def _head_model(path: Path, *, transposed: bool, identity: bool = True) -> np.ndarray:
+    """Writes a graph that ends as a recogniser does (features, MatMul by the class
+    weights, bias Add, Softmax) to `path`; returns an input for it."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(7)
+    k, classes = 24, 300
+    weights = rng.normal(0, 0.3, (k, classes)).astype(np.float32)
+    bias = rng.normal(0, 0.5, classes).astype(np.float32)
+    if transposed:  # ONNX Runtime's FusedMatMul reading [N, K, T] as [N, T, K]
+        shape = ["n", k, "t"]
+        matmul = helper.make_node(
+            "FusedMatMul", ["x", "w"], ["m"], domain="com.microsoft", transA=1, alpha=1.0
+        )
+    else:
+        shape = ["n", "t", k]
+        matmul = helper.make_node("MatMul", ["x", "w"], ["m"])
+    nodes = [matmul, helper.make_node("Add", ["m", "b"], ["a"])]
+    if identity:
+        nodes.append(helper.make_node("Identity", ["a"], ["i"]))
+    nodes.append(helper.make_node("Softmax", [nodes[-1].output[0]], ["p"], axis=2))
+    graph = helper.make_graph(
+        nodes,
+        "head",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("p", TensorProto.FLOAT, ["n", "t", classes])],
+        [numpy_helper.from_array(weights, "w"), numpy_helper.from_array(bias, "b")],
+    )
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("com.microsoft", 1)]
+    )
+    onnx.save(model, str(path))
+    x = rng.normal(0, 1, (3, 40, k)).astype(np.float32)
+    return np.ascontiguousarray(x.transpose(0, 2, 1)) if transposed else x
+
+
+@pytest.mark.parametrize("transposed", [False, True], ids=["matmul", "fused-transposed"])
+def test_quantised_head_reads_as_the_float_head(tmp_path: Path, transposed: bool) -> None:
+    pytest.importorskip("onnx")
+    import onnx
+    import onnxruntime as ort
+
+    from ocrai.int8 import _quantise_head
+
+    path = tmp_path / "head.onnx"
+    x = _head_model(path, transposed=transposed)
+
+    def run() -> np.ndarray:
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        return np.asarray(session.run(None, {"x": x})[0])
+
+    before = run()
+    _quantise_head(path)
+    ops = [n.op_type for n in onnx.load(str(path)).graph.node]
+    assert ops == (["Transpose"] if transposed else []) + ["DynamicQuantizeMatMul", "Softmax"]
+    after = run()
+    assert after.shape == before.shape
+    assert (after.argmax(-1) == before.argmax(-1)).mean() >= 0.97
+    assert np.abs(after - before).max() < 0.05
+    np.testing.assert_allclose(after.sum(-1), 1.0, rtol=1e-5)
+
+
+def test_quantise_head_refuses_a_graph_without_the_head(tmp_path: Path) -> None:
+    pytest.importorskip("onnx")
+    import onnx
+    from onnx import helper
+
+    from ocrai.int8 import _quantise_head
+
+    path = tmp_path / "head.onnx"
+    _head_model(path, transposed=False, identity=False)
+    model = onnx.load(str(path))
+    softmax = model.graph.node[-1]
+    model.graph.node.remove(softmax)
+    model.graph.node.append(helper.make_node("Relu", list(softmax.input), list(softmax.output)))
+    onnx.save(model, str(path))
+    with pytest.raises(ValueError, match="MatMul, Add"):
+        _quantise_head(path)
 
 
 @pytest.mark.slow  # the derivation takes 1-2 minutes

@@ -20,7 +20,11 @@ The recipe (`RECIPE`), from measurements on PP-OCRv6 (numbers in the commit hist
    degraded like scans (uneven ribbon ink, blur, noise, JPEG, grey or yellowed paper, low
    contrast, a slight tilt, the neighbours' ink at the crop's edges), prepared as the
    pipeline prepares its crops (height 48, padding within a batch);
-4. the quantised graph is saved as ONNX Runtime optimises it at the EXTENDED level, the
+4. the CTC head (the features' projection onto the classes, and its bias) becomes one
+   DynamicQuantizeMatMul: int8 weights per class, the features quantised per batch at run
+   time, the bias added in the same pass (`_quantise_head`: a fifth of the recogniser's
+   time was that float projection and the pass of the bias over the class tensor);
+5. the quantised graph is saved as ONNX Runtime optimises it at the EXTENDED level, the
    work every session creation would repeat: each QDQ-wrapped Conv becomes one QLinearConv
    (small: 444 nodes -> 231), and creating the engine's pipeline takes 64 ms instead of 85
    (fresh processes, 2 threads, medians of 8: a fifth of a cold start's 0.3 s).
@@ -29,12 +33,21 @@ The recipe (`RECIPE`), from measurements on PP-OCRv6 (numbers in the commit hist
    CPU's features (the hardware-specific layouts come at the ALL level, at load).
 
 Everything is seeded, so the same fp32 file gives the same int8 file (same sha256) with the
-same onnx/onnxruntime versions: three derivations of PP-OCRv6 small to step 3 (two through
-this module's `derive`, one through a separate calibration loop) gave sha256 34a6371f...,
-and with step 4 5262d219... (`ocrai models derive`, and a script that optimised the step-3
-file: onnxruntime 1.32.0, onnx 1.23.2); about 110 s of CPU and 0.5 GB peak RSS on the
-2-core AVX-512 machine. PP-OCRv6 tiny's: about 25 s, sha256 2ab75596... to step 3 (twice:
-an experiment script and `ocrai models derive`), 60b9eeec... with step 4.
+same onnx/onnxruntime versions (onnxruntime 1.32.0, onnx 1.23.2 here). PP-OCRv6 small: to
+step 3, 34a6371f... (three derivations: two through this module's `derive`, one through a
+separate calibration loop); steps 1-3 and 5, 5262d219... (`ocrai models derive`, a script
+that optimised the step-3 file, and `derive(..., quantise_head=False)`); the whole recipe,
+19cde4d8... (`ocrai models derive` twice, into two stores). About 110 s of CPU and 0.5 GB
+peak RSS on the 2-core AVX-512 machine. PP-OCRv6 tiny's: about 25 s; 2ab75596... to step 3,
+60b9eeec... without step 4, 32dd7187... with it (twice each).
+
+The CTC head in int8 (step 4) changed one line of the development sets under "auto" (every
+set, 1 thread, errors before -> after: tesseract 391 -> 391, uw3-lines 7 -> 7, sroie 442 ->
+442, ehri-typewritten 3652 -> 3653, fondue-en 239 -> 239, rendered pages of six languages
+equal): an EHRI line whose "prísluš-" the int8 recogniser now reads "prisluš-" without the
+fallback gate doubting it. The fp32 recogniser re-reads 760 of the 2126 EHRI lines instead
+of 764. The dense page of bench_pipeline took 1.72 s instead of 1.86 s (2 threads, 12
+interleaved pairs, medians; recognition 1439 against 1576 ms).
 
 Measured for the small recogniser (benchmarks/accuracy.py, every set of ``../shared/data``,
 1 thread), CER % fp32 -> this recipe: uw3-lines 0.30 -> 0.30, sroie 2.83 -> 2.93,
@@ -78,7 +91,8 @@ __all__ = [
 ]
 
 # Bumped whenever anything below changes the derived file.
-RECIPE = "int8-rec-3"  # 2: the tiny recogniser's stem kept in fp32; 3: saved optimised
+# 2: the tiny recogniser's stem kept in fp32; 3: saved optimised; 4: the CTC head in int8
+RECIPE = "int8-rec-4"
 
 HEIGHT = 48
 _STEP = 8  # the pipeline rounds a batch's width up to this
@@ -319,12 +333,14 @@ def derive(
     keep_fp32: tuple[str, ...] | None = None,
     cache: str | Path | None = None,
     optimised: bool = True,
+    quantise_head: bool = True,
 ) -> str:
     """Writes the int8 recogniser derived from the fp32 one at `src` (`pack`'s recogniser)
     to `out`; returns its sha256. `keep_fp32`: Conv node names (or ``#k``, the k-th Conv)
     left in fp32 (default the recipe's for `pack`). `cache`: a calibration-range file reused
     when present (experiments). ``optimised=False`` writes the quantised QDQ graph as it is
-    (step 4 of the recipe left out: what the tests compare the recipe's file with)."""
+    (step 5 of the recipe left out: what the tests compare the recipe's file with);
+    ``quantise_head=False`` leaves the CTC head in fp32 (step 4 left out)."""
     if pack not in _KEEP_FP32:
         msg = f"the int8 recipe {RECIPE} is not defined for {pack}"
         raise ValueError(msg)
@@ -386,12 +402,120 @@ def derive(
             },
             **kwargs,
         )
+        if quantise_head:
+            _quantise_head(quantised)
         if optimised:
             _save_optimised(quantised, Path(out))
         else:
             Path(out).write_bytes(quantised.read_bytes())
     digest = hashlib.sha256(Path(out).read_bytes()).hexdigest()
     return digest
+
+
+def _ctc_head(graph: Any) -> tuple[Any, Any, Any]:
+    """The CTC head of a recogniser graph: the MatMul (or ONNX Runtime's FusedMatMul) of the
+    features by the class weights, the Add of the class biases, and the Softmax that ends the
+    graph (an Identity may stand between the Add and the Softmax). ValueError when the graph
+    does not end that way (a recipe for another graph)."""
+    producer = {out: node for node in graph.node for out in node.output}
+    initialisers = {i.name for i in graph.initializer}
+    softmax = producer.get(graph.output[0].name)
+    add = producer.get(softmax.input[0]) if softmax is not None else None
+    while add is not None and add.op_type == "Identity":
+        add = producer.get(add.input[0])
+    matmul = producer.get(add.input[0]) if add is not None and add.op_type == "Add" else None
+    if (
+        softmax is None
+        or softmax.op_type != "Softmax"
+        or add is None
+        or add.op_type != "Add"
+        or add.input[1] not in initialisers
+        or matmul is None
+        or matmul.op_type not in ("MatMul", "FusedMatMul")
+        or matmul.input[1] not in initialisers
+    ):
+        msg = "the int8 recipe expects a recogniser ending in MatMul, Add (bias), Softmax"
+        raise ValueError(msg)
+    return matmul, add, softmax
+
+
+def _quantise_head(model: Path) -> None:
+    """Rewrites `model` in place with its CTC head as one DynamicQuantizeMatMul: int8
+    weights per class (symmetric, scale max|w| / 127), the features quantised per batch at
+    run time (uint8), the class biases added in the same pass.
+
+    Why: the head projects 120 features onto the 18,710 classes of the small recogniser at
+    every step of every line, and the float MatMul and the bias Add that follows it (a pass
+    over the whole class tensor) were a fifth of the int8 recogniser's time (ORT profile,
+    8 lines of 800 px, 1 thread: 47 + 15 of 368 ms). One int8 pass takes the model from
+    293-298 to 257-263 ms there. Its readings (int8 alone, benchmarks/accuracy.py, 1
+    thread, errors): uw3-lines 7 -> 7, sroie 457 -> 467, tesseract 391 -> 390, fondue-en 244
+    -> 243; under "auto" the fp32 recogniser still re-reads what the int8 one doubts."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    m = onnx.load(str(model))
+    graph = m.graph
+    matmul, add, softmax = _ctc_head(graph)
+    initialisers = {i.name: i for i in graph.initializer}
+    weights = numpy_helper.to_array(initialisers[matmul.input[1]]).astype(np.float32)
+    bias = numpy_helper.to_array(initialisers[add.input[1]]).astype(np.float32)
+    attrs = {a.name: helper.get_attribute_value(a) for a in matmul.attribute}
+    if weights.ndim != 2 or bias.shape != (weights.shape[1],):
+        msg = f"the CTC head's weights {weights.shape} and bias {bias.shape} do not match"
+        raise ValueError(msg)
+    features = matmul.input[0]
+    nodes = []
+    if attrs.get("transA", 0):  # FusedMatMul reading the features transposed
+        if attrs.get("transBatchA", 0) or attrs.get("transB", 0) or attrs.get("alpha", 1.0) != 1:
+            msg = f"the CTC head's FusedMatMul has attributes the recipe does not know: {attrs}"
+            raise ValueError(msg)
+        nodes.append(helper.make_node("Transpose", [features], ["ocrai_head_in"], perm=[0, 2, 1]))
+        features = "ocrai_head_in"
+    scale = np.abs(weights).max(axis=0) / 127.0
+    scale[scale == 0] = 1.0
+    quantised = np.clip(np.round(weights / scale), -127, 127).astype(np.int8)
+    graph.initializer.extend(
+        [
+            numpy_helper.from_array(quantised, "ocrai_head_w"),
+            numpy_helper.from_array(scale.astype(np.float32), "ocrai_head_scale"),
+            numpy_helper.from_array(np.zeros(weights.shape[1], np.int8), "ocrai_head_zero"),
+            numpy_helper.from_array(bias, "ocrai_head_bias"),
+        ]
+    )
+    nodes.append(
+        helper.make_node(
+            "DynamicQuantizeMatMul",
+            [features, "ocrai_head_w", "ocrai_head_scale", "ocrai_head_zero", "ocrai_head_bias"],
+            [softmax.input[0]],
+            name="ocrai_ctc_head",
+            domain="com.microsoft",
+        )
+    )
+    # The old head's nodes (and any Identity between Add and Softmax) go; the new ones take
+    # the MatMul's place, and the Softmax reads what the Add's chain gave it. Nodes are known
+    # by their first output (unique in the graph).
+    producer = {out: node for node in graph.node for out in node.output}
+    dropped = {matmul.output[0], add.output[0]}
+    link = producer[softmax.input[0]]
+    while link.output[0] not in dropped:
+        dropped.add(link.output[0])
+        link = producer[link.input[0]]
+    order: list[Any] = []
+    for node in graph.node:
+        if node.output[0] == matmul.output[0]:
+            order.extend(nodes)
+        elif node.output[0] not in dropped:
+            order.append(onnx.NodeProto.FromString(node.SerializeToString()))
+    del graph.node[:]
+    graph.node.extend(order)
+    used = {i for n in graph.node for i in n.input}
+    unused = [i for i in graph.initializer if i.name not in used]
+    for i in unused:
+        graph.initializer.remove(i)
+    if not any(o.domain == "com.microsoft" for o in m.opset_import):
+        m.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    onnx.save(m, str(model))
 
 
 def _save_optimised(model: Path, out: Path) -> None:
