@@ -262,13 +262,14 @@ def test_derivation_is_deterministic(tmp_path: Path, pack: str) -> None:
         for n in onnx.load(str(tmp_path / "float_head.onnx")).graph.node
         if n.op_type == "DynamicQuantizeMatMul"
     ]
+    sessions = [
+        ort.InferenceSession(str(tmp_path / name), providers=["CPUExecutionProvider"])
+        for name in ("a.onnx", "float_head.onnx")
+    ]
     agree, steps = 0, 0
     for line in int8.calibration_lines(4, seed=5):
         x = int8.prepare(line.image)
-        picked = []
-        for name in ("a.onnx", "float_head.onnx"):
-            session = ort.InferenceSession(str(tmp_path / name), providers=["CPUExecutionProvider"])
-            picked.append(session.run(None, {session.get_inputs()[0].name: x})[0].argmax(-1))
+        picked = [s.run(None, {s.get_inputs()[0].name: x})[0].argmax(-1) for s in sessions]
         agree += int((picked[0] == picked[1]).sum())
         steps += picked[0].size
     assert agree >= 0.99 * steps

@@ -414,16 +414,19 @@ def derive(
     return digest
 
 
-def _ctc_head(graph: Any) -> tuple[Any, Any, Any]:
+def _ctc_head(graph: Any) -> tuple[Any, Any, Any, set[str]]:
     """The CTC head of a recogniser graph: the MatMul (or ONNX Runtime's FusedMatMul) of the
-    features by the class weights, the Add of the class biases, and the Softmax that ends the
-    graph (an Identity may stand between the Add and the Softmax). ValueError when the graph
-    does not end that way (a recipe for another graph)."""
+    features by the class weights, the Add of the class biases, the Softmax that ends the
+    graph (an Identity may stand between the Add and the Softmax), and the first outputs of
+    the nodes from the MatMul up to the Softmax (those that the int8 head replaces).
+    ValueError when the graph does not end that way (a recipe for another graph)."""
     producer = {out: node for node in graph.node for out in node.output}
     initialisers = {i.name for i in graph.initializer}
     softmax = producer.get(graph.output[0].name)
+    replaced: set[str] = set()
     add = producer.get(softmax.input[0]) if softmax is not None else None
     while add is not None and add.op_type == "Identity":
+        replaced.add(add.output[0])
         add = producer.get(add.input[0])
     matmul = producer.get(add.input[0]) if add is not None and add.op_type == "Add" else None
     if (
@@ -438,7 +441,8 @@ def _ctc_head(graph: Any) -> tuple[Any, Any, Any]:
     ):
         msg = "the int8 recipe expects a recogniser ending in MatMul, Add (bias), Softmax"
         raise ValueError(msg)
-    return matmul, add, softmax
+    replaced |= {matmul.output[0], add.output[0]}
+    return matmul, add, softmax, replaced
 
 
 def _quantise_head(model: Path) -> None:
@@ -458,7 +462,7 @@ def _quantise_head(model: Path) -> None:
 
     m = onnx.load(str(model))
     graph = m.graph
-    matmul, add, softmax = _ctc_head(graph)
+    matmul, add, softmax, replaced = _ctc_head(graph)
     initialisers = {i.name: i for i in graph.initializer}
     weights = numpy_helper.to_array(initialisers[matmul.input[1]]).astype(np.float32)
     bias = numpy_helper.to_array(initialisers[add.input[1]]).astype(np.float32)
@@ -497,17 +501,11 @@ def _quantise_head(model: Path) -> None:
     # The old head's nodes (and any Identity between Add and Softmax) go; the new ones take
     # the MatMul's place, and the Softmax reads what the Add's chain gave it. Nodes are known
     # by their first output (unique in the graph).
-    producer = {out: node for node in graph.node for out in node.output}
-    dropped = {matmul.output[0], add.output[0]}
-    link = producer[softmax.input[0]]
-    while link.output[0] not in dropped:
-        dropped.add(link.output[0])
-        link = producer[link.input[0]]
     order: list[Any] = []
     for node in graph.node:
         if node.output[0] == matmul.output[0]:
             order.extend(nodes)
-        elif node.output[0] not in dropped:
+        elif node.output[0] not in replaced:
             order.append(onnx.NodeProto.FromString(node.SerializeToString()))
     del graph.node[:]
     graph.node.extend(order)
