@@ -19,7 +19,9 @@ An ``ocrai-int8`` variant (the small pack with its int8 recogniser) runs too whe
 ``ocrai models derive`` wrote one into the model store, or ``OCRAI_BENCH_INT8_REC`` names one,
 and ``ocrai-checked`` (that int8 recogniser, its doubtful lines re-read by the fp32 one: what
 the engine reads with by default, ``precision="auto"``, on a CPU with VNNI);
-``ocrai-fast-int8`` (fast mode, both recognisers int8) when the store holds both. With
+``ocrai-fast-int8`` (fast mode, both recognisers int8) when the store holds both, and
+``ocrai-fast-checked`` (fast mode as auto reads on a CPU with VNNI: the tiny int8
+recogniser, its doubtful lines checked by its fp32 one, then the small one in fp32). With
 detection on (the default), the line is one lone line on a plain background, which the
 pipeline reads without its detector; ``ocrai-checked-detector`` runs the detector on it
 anyway (``lone_line=False``), what a line beside other marks costs. The line is also read by
@@ -163,10 +165,10 @@ def pack(name: str) -> dict[str, str]:
 
 
 def warm_pipeline(
-    primary: dict[str, str], fallback: dict[str, str] | None = None
+    primary: dict[str, str], fallback: dict[str, str] | None = None, check: str | None = None
 ) -> Iterator[_core.pipeline.Pipeline]:
-    """A pipeline of `primary`'s files (re-reading with `fallback`'s recogniser), warmed up,
-    closed after the module."""
+    """A pipeline of `primary`'s files (re-reading with `fallback`'s recogniser, checking with
+    the recogniser `check` first), warmed up, closed after the module."""
     _runtime.load()
     extra = {}
     if fallback is not None:
@@ -174,6 +176,8 @@ def warm_pipeline(
             "fallback_rec_model": fallback["rec_model"],
             "fallback_rec_dict": fallback["rec_dict"],
         }
+    if check is not None:
+        extra["check_rec_model"] = check
     p = _core.pipeline.Pipeline(**primary, **extra, threads=THREADS)
     p.warmup()
     yield p
@@ -217,6 +221,15 @@ def ocrai_fast_int8() -> Iterator[_core.pipeline.Pipeline]:
     yield from warm_pipeline(
         {**pack("ppocrv6-tiny"), "rec_model": tiny}, {**pack("ppocrv6-small"), "rec_model": small}
     )
+
+
+@pytest.fixture(scope="module")
+def ocrai_fast_checked() -> Iterator[_core.pipeline.Pipeline]:
+    tiny = derived_int8_rec("ppocrv6-tiny-rec.onnx")
+    if not tiny:
+        pytest.skip("no int8 tiny recogniser: `ocrai models derive`")
+    fp32 = pack("ppocrv6-tiny")
+    yield from warm_pipeline({**fp32, "rec_model": tiny}, pack("ppocrv6-small"), fp32["rec_model"])
 
 
 def derived_int8_rec(fp32_name: str = "ppocrv6-small-rec.onnx") -> str | None:
@@ -370,6 +383,7 @@ OCRAI_VARIANTS = {
     "ocrai-int8": "ocrai_int8",
     "ocrai-checked": "ocrai_checked",
     "ocrai-fast-int8": "ocrai_fast_int8",
+    "ocrai-fast-checked": "ocrai_fast_checked",
 }
 # The line's variants: the name in the summary, the page variant whose pipeline reads it,
 # the run's options. The "one-line" ones are told that the image is one line

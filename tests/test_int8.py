@@ -10,7 +10,13 @@ import pytest
 
 from ocrai import OcrAI, packs, testing
 from ocrai.models import ModelStore
-from ocrai.precision import AUTO_INT8_PACKS, choose_rec, fast_int8_cpu, int8_name
+from ocrai.precision import (
+    AUTO_INT8_FAST_PACKS,
+    AUTO_INT8_PACKS,
+    choose_rec,
+    fast_int8_cpu,
+    int8_name,
+)
 
 SMALL = "ppocrv6-small"
 TINY = "ppocrv6-tiny"
@@ -85,11 +91,17 @@ def test_auto_reads_int8_checked_by_fp32(tmp_path: Path, monkeypatch: pytest.Mon
         assert files["fallback_rec_model"].endswith("/" + REC.name)
         assert files["fallback_rec_dict"].endswith("/" + dict_name)
         assert files["rec_dict"] == files["fallback_rec_dict"]
-    # fast mode stays fp32 under auto; int8 and fp32 say what they read with, unchecked
+    # fast mode: the tiny int8 recogniser, checked by its fp32 one, then the small one in
+    # fp32 as the fallback; int8 and fp32 say what they read with, unchecked
+    assert TINY in AUTO_INT8_FAST_PACKS
     with OcrAI(model_dir=tmp_path, threads=1, fast=True) as fast:
-        assert fast.precision == "fp32"
-        assert fast.model_files["rec_model"].endswith("/" + TINY_REC.name)
+        assert fast.precision == "int8"
+        assert fast.model_files["rec_model"].endswith(int8_name(TINY_REC.name))
+        assert fast.model_files["check_rec_model"].endswith("/" + TINY_REC.name)
         assert fast.model_files["fallback_rec_model"].endswith("/" + REC.name)
+    for precision in ("int8", "fp32"):
+        with OcrAI(model_dir=tmp_path, threads=1, fast=True, precision=precision) as unchecked:
+            assert "check_rec_model" not in unchecked.model_files
     with OcrAI(model_dir=tmp_path, threads=1, precision="int8") as int8:
         assert int8.model_files["rec_model"].endswith(int8_name(REC.name))
         assert "fallback_rec_model" not in int8.model_files
@@ -111,6 +123,9 @@ def test_auto_reads_int8_checked_by_fp32(tmp_path: Path, monkeypatch: pytest.Mon
     with OcrAI(model_dir=tmp_path, threads=1) as plain:
         assert plain.precision == "fp32"
         assert "fallback_rec_model" not in plain.model_files
+    with OcrAI(model_dir=tmp_path, threads=1, fast=True) as plain_fast:
+        assert plain_fast.precision == "fp32"
+        assert "check_rec_model" not in plain_fast.model_files
 
 
 def test_a_stale_or_foreign_int8_file_is_not_used(tmp_path: Path) -> None:
@@ -406,6 +421,36 @@ def test_auto_rereads_the_int8_doubts_with_fp32(
         assert checked.lines[k].text == plain.lines[k].text
         assert checked.lines[k].raw_confidence == pytest.approx(plain.lines[k].raw_confidence)
     assert all(line.raw_confidence is not None for line in checked.lines)
+    assert testing.cer(checked.text, page.text, "en") <= testing.cer(plain.text, page.text, "en")
+
+
+@pytest.mark.slow  # the derivation takes 1-2 minutes
+def test_fast_auto_checks_the_tiny_int8_with_its_fp32(
+    derived_store: ModelStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Fast mode under auto: every line the tiny int8 recogniser doubted is checked by its
+    fp32 one and then goes through the fallback's gate as in fast mode in fp32, so a checked
+    line reads exactly as fp32 reads it; the page reads as well as in fp32."""
+    import ocrai.precision
+
+    monkeypatch.setattr(ocrai.precision, "fast_int8_cpu", lambda: True)
+    lines = [f"{t} :  RM {k}.{k * 7 % 100:02d}" for k, t in enumerate(testing.SAMPLE_TEXT["en"])]
+    page = testing.render_page(lines, font_size=22, noise=12.0)
+    with OcrAI(model_dir=derived_store.path, threads=2, fast=True) as auto:
+        checked = auto.recognize(page.image, orientation="off")
+    with OcrAI(model_dir=derived_store.path, threads=2, fast=True, precision="fp32") as fp32:
+        plain = fp32.recognize(page.image, orientation="off")
+    assert checked.models.rec == int8_name(TINY_REC.name)
+    assert (checked.models.check, checked.models.fallback) == (TINY_REC.name, REC.name)
+    assert plain.models.check is None
+    assert len(checked.lines) == len(plain.lines)
+    rechecked = [k for k, line in enumerate(checked.lines) if line.checked]
+    assert rechecked  # the noise leaves some doubt
+    for k in rechecked:
+        assert (checked.lines[k].text, checked.lines[k].model) == (
+            plain.lines[k].text,
+            plain.lines[k].model,
+        )
     assert testing.cer(checked.text, page.text, "en") <= testing.cer(plain.text, page.text, "en")
 
 

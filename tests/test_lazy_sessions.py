@@ -193,3 +193,50 @@ def test_a_fallback_on_first_use_is_checked_at_its_first_reread(page: np.ndarray
     # fallback session was kept
     assert p.sessions_created == 3
     p.close()
+
+
+def _checked_pipeline(**kwargs: Any) -> Any:
+    """Fast mode's pair with a check between them: the tiny recogniser checked by itself
+    (the engine's check is the fp32 model an int8 one was derived from; the same model makes
+    what the check does visible: the same readings, marked)."""
+    tiny = PACKS / "ppocrv6-tiny"
+    return _fallback_pipeline(check_rec_model=str(tiny / "ppocrv6-tiny-rec.onnx"), **kwargs)
+
+
+def test_the_check_rereads_the_lines_its_gate_doubts(page: np.ndarray) -> None:
+    plain = _fallback_pipeline()
+    expected = plain.run(page)
+    plain.close()
+    assert expected["models"]["check"] is None
+    assert not any(line["checked"] for line in expected["lines"])
+    p = _checked_pipeline(fallback_on_first_use=True)
+    assert p.sessions_created == 2  # the detector and the tiny recogniser's
+    # check_threshold 0: only near misses are checked; 1: every line is.
+    everything = p.run(page, options={"check_threshold": 1.0})
+    assert everything["models"]["check"] == "ppocrv6-tiny-rec.onnx"
+    assert all(line["checked"] for line in everything["lines"])
+    # The check's reading goes on to the fallback's gate as the first reading would have.
+    assert reading(everything) == reading(expected)
+    assert [line["model"] for line in everything["lines"]] == [
+        line["model"] for line in expected["lines"]
+    ]
+    assert p.sessions_created >= 4  # and the check's session now
+    sure = testing.render_line("Invoice 2026", font_size=40)
+    read = p.run(sure, options={"check_threshold": 0.5})["lines"]
+    assert [(line["checked"], line["model"]) for line in read] == [(False, "primary")]
+    with pytest.raises(ValueError, match="check_threshold must be in"):
+        p.run(sure, options={"check_threshold": 1.5})
+    p.close()
+
+
+def test_a_check_on_first_use_is_checked_at_its_first_reread() -> None:
+    small = PACKS / "ppocrv6-small"
+    # The small recogniser as the check of the tiny one: refused when it is created, by name.
+    p = _fallback_pipeline(
+        check_rec_model=str(small / "ppocrv6-small-rec.onnx"), fallback_on_first_use=True
+    )
+    sure = testing.render_line("Invoice 2026", font_size=40)
+    for _ in range(2):  # and again: a failed creation is not kept
+        with pytest.raises(ModelError, match=r"ppocrv6-tiny-dict\.txt.*ppocrv6-small-rec"):
+            p.run(sure, options={"check_threshold": 1.0})
+    p.close()

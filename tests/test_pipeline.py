@@ -323,11 +323,13 @@ def test_page_dict_structure(small: _core.pipeline.Pipeline) -> None:
         "det": "ppocrv6-small-det.onnx",
         "rec": "ppocrv6-small-rec.onnx",
         "cls": None,
+        "check": None,
         "fallback": None,
     }
     h, w = page.image.shape[:2]
     for i, line in enumerate(result["lines"]):
         assert line["model"] == "primary"
+        assert line["checked"] is False
         assert 0 < line["confidence"] <= 1
         assert 0 < line["det_score"] <= 1
         assert "".join(c["text"] for c in line["chars"]) == line["text"]
@@ -487,6 +489,9 @@ def test_dictionary_of_another_model_is_refused(tmp_path: Path) -> None:
             **small, cls_model=None, fallback_rec_model=tiny["rec_model"],
             fallback_rec_dict=small["rec_dict"],
         )  # fmt: skip
+    # The check recogniser reads with the first one's dictionary.
+    with pytest.raises(ModelError, match=r"ppocrv6-small-dict\.txt.*ppocrv6-tiny-rec\.onnx"):
+        make_pipeline(**small, check_rec_model=tiny["rec_model"])
     copy = tmp_path / "extra-line-dict.txt"
     shutil.copy(small["rec_dict"], copy)
     with copy.open("a", encoding="utf-8") as f:
@@ -513,6 +518,8 @@ def test_bad_arguments(small: _core.pipeline.Pipeline, affine_model: Any) -> Non
         small.run(image, options={"rec_batch": 0})
     with pytest.raises(ValueError, match="fallback_threshold needs a fallback"):
         small.run(image, options={"fallback_threshold": 0.5})
+    with pytest.raises(ValueError, match=r"check_threshold needs a check recogniser \(check_rec"):
+        small.run(image, options={"check_threshold": 0.5})
     with pytest.raises(ValueError, match="'binarize' must be 'none', 'otsu' or 'sauvola'"):
         small.run(image, options={"binarize": "niblack"})
     with pytest.raises(ValueError, match="'deskew' must be a bool"):

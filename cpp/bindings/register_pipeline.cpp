@@ -254,6 +254,8 @@ RunOptions parse_options(const py::object& options) {
       o.rec_batch = as_int(key, v);
     } else if (key == "fallback_threshold") {
       if (!v.is_none()) o.fallback_threshold = as_float(key, v);
+    } else if (key == "check_threshold") {
+      if (!v.is_none()) o.check_threshold = as_float(key, v);
     } else if (key == "reread") {
       const std::string scope = as_str(key, v);
       if (scope == "words") {
@@ -271,7 +273,7 @@ RunOptions parse_options(const py::object& options) {
       throw py::value_error("unknown option '" + key +
                             "'; known: detect, lone_line, det_max_side, det_thresh, box_thresh, "
                             "unclip_ratio, classify, deskew, binarize, rec_batch, "
-                            "fallback_threshold, reread, top_k, min_confidence, allow, deny, "
+                            "fallback_threshold, check_threshold, reread, top_k, min_confidence, allow, deny, "
                             "pattern, words, word_weight");
     }
   }
@@ -300,6 +302,7 @@ py::dict page_dict(const PageResult& page) {
     ld["block"] = l.block;
     ld["rotated_180"] = l.rotated_180;
     ld["model"] = l.fallback ? "fallback" : "primary";
+    ld["checked"] = l.checked;
     ld["pattern_matched"] = l.pattern_matched ? py::object(py::bool_(*l.pattern_matched)) : py::none();
     py::list chars;
     for (const CharResult& c : l.chars) {
@@ -355,6 +358,7 @@ py::dict page_dict(const PageResult& page) {
   md["det"] = name_or_none(page.det_model);
   md["rec"] = page.rec_model;
   md["cls"] = name_or_none(page.cls_model);
+  md["check"] = name_or_none(page.check_model);
   md["fallback"] = name_or_none(page.fallback_model);
   d["models"] = md;
   return d;
@@ -368,7 +372,8 @@ class PyPipeline {
   PyPipeline(const std::string& det_model, const std::string& rec_model,
              const std::string& rec_dict, const std::optional<std::string>& cls_model,
              const std::optional<std::string>& fallback_rec_model,
-             const std::optional<std::string>& fallback_rec_dict, int threads,
+             const std::optional<std::string>& fallback_rec_dict,
+             const std::optional<std::string>& check_rec_model, int threads,
              bool fallback_on_first_use)
       : threads_(threads) {
     PipelineModels models;
@@ -378,6 +383,7 @@ class PyPipeline {
     models.cls_model = cls_model.value_or("");
     models.fallback_rec_model = fallback_rec_model.value_or("");
     models.fallback_rec_dict = fallback_rec_dict.value_or("");
+    models.check_rec_model = check_rec_model.value_or("");
     models.fallback_on_first_use = fallback_on_first_use;
     if (threads < 1 || threads > kMaxThreads) {
       throw py::value_error("threads must be in [1, " + std::to_string(kMaxThreads) + "], got " +
@@ -446,16 +452,19 @@ void register_pipeline(py::module_& m) {
   py::class_<PyPipeline>(m, "Pipeline", R"pbdoc(The end-to-end OCR pipeline over one set of models.)pbdoc")
       .def(py::init<const std::string&, const std::string&, const std::string&,
                     const std::optional<std::string>&, const std::optional<std::string>&,
-                    const std::optional<std::string>&, int, bool>(),
+                    const std::optional<std::string>&, const std::optional<std::string>&, int,
+                    bool>(),
            py::kw_only(), py::arg("det_model"), py::arg("rec_model"), py::arg("rec_dict"),
            py::arg("cls_model") = py::none(), py::arg("fallback_rec_model") = py::none(),
-           py::arg("fallback_rec_dict") = py::none(), py::arg("threads") = 1,
+           py::arg("fallback_rec_dict") = py::none(), py::arg("check_rec_model") = py::none(),
+           py::arg("threads") = 1,
            py::arg("fallback_on_first_use") = false,
            R"pbdoc(Loads every model now (GIL released). A missing or corrupt file raises
 ModelError naming it; a dictionary that does not match its recogniser raises ModelError
-naming both files. With fallback_on_first_use the fallback recogniser's model is loaded
-and checked by the first run that re-reads a line (which raises those errors then); its
-dictionary is read now.)pbdoc")
+naming both files. check_rec_model (read with rec_dict) re-reads the lines the first
+recogniser doubts, before the fallback's gate. With fallback_on_first_use the fallback's and
+the check's models are loaded and checked by the first run that re-reads a line with them
+(which raises those errors then); the fallback's dictionary is read now.)pbdoc")
       .def("run", &PyPipeline::run, py::arg("image"), py::arg("order") = "rgb",
            py::arg("options") = py::none(),
            R"pbdoc(Reads a uint8 image (H, W) or (H, W, 3|4) with the GIL released and returns

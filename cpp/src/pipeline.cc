@@ -236,6 +236,7 @@ struct Pipeline::LineWork {
   CtcLine candidate;  ///< the result of the latest pass
   const Recognizer* by = nullptr;
   bool rotated = false;
+  bool checked = false;
   bool fallback = false;
   int width() const { return crop.width(); }
 };
@@ -428,6 +429,11 @@ Pipeline::Pipeline(std::shared_ptr<OrtRuntime> runtime, const PipelineModels& mo
   if (rec_error) std::rethrow_exception(rec_error);
   if (threads == 1) load_fallback();
   if (fallback_error) std::rethrow_exception(fallback_error);
+  if (!models.check_rec_model.empty()) {
+    // The first recogniser's classes: the check's reading replaces its reading class for class.
+    check_ = std::make_unique<Recognizer>(runtime_, models.check_rec_model, threads, rec_->dict);
+    if (!models.fallback_on_first_use) check_->wide.get();
+  }
   det_name_ = base_name(models.det_model);
   if (!models.cls_model.empty()) {
     cls_ = std::make_unique<Session>(load_session(runtime_, models.cls_model, 1));
@@ -458,7 +464,7 @@ Pipeline::~Pipeline() = default;
 
 int Pipeline::sessions_created() const {
   int n = 1 + (cls_ ? 1 : 0);  // the detector, the classifier
-  for (const Recognizer* r : {rec_.get(), fallback_.get()}) {
+  for (const Recognizer* r : {rec_.get(), check_.get(), fallback_.get()}) {
     if (r != nullptr) n += (r->wide.created() ? 1 : 0) + (r->narrow && r->narrow->created() ? 1 : 0);
   }
   return n;
@@ -491,6 +497,12 @@ void Pipeline::validate(const RunOptions& o) const {
       bad("fallback_threshold must be in [0, 1]");
     }
     if (!fallback_) bad("fallback_threshold needs a fallback recogniser (fallback_rec_model)");
+  }
+  if (o.check_threshold) {
+    if (!(*o.check_threshold >= 0 && *o.check_threshold <= 1)) {
+      bad("check_threshold must be in [0, 1]");
+    }
+    if (!check_) bad("check_threshold needs a check recogniser (check_rec_model)");
   }
   if (o.classify != ClassifyMode::kOff && !cls_) {
     bad("classify needs a line classifier (cls_model)");
@@ -559,8 +571,8 @@ void Pipeline::recognize(const Recognizer& rec, const std::vector<LineWork*>& li
   if (lines.empty()) return;
   // Created (and checked) now if it waited for its first use; sets rec.height.
   const Session& alone_session = rec.wide.get();
-  // The fallback's gate needs the primary reading's near misses.
-  const bool gaps = fallback_ != nullptr && &rec == rec_.get();
+  // The check's and the fallback's gates need the near misses of the readings they judge.
+  const bool gaps = (fallback_ != nullptr || check_ != nullptr) && &rec != fallback_.get();
   // Widest first, so that the longest batches start first and the last ones are short.
   std::vector<LineWork*> sorted = lines;
   std::stable_sort(sorted.begin(), sorted.end(),
@@ -739,11 +751,13 @@ PageResult Pipeline::run(const ImageView& input, ColorOrder order, const RunOpti
   const LineWorks lines = locate_lines(work.view(), order, o, page);
   crop_lines(work.view(), o, lines, t);
   recognize_lines(lines, order, o, constraint.get(), t);
+  check_lines(lines, order, o, constraint.get(), t);
   reread_lines(lines, order, o, fallback_constraint.get(), t);
   assemble_page(lines, work, o, page);
 
   page.rec_model = base_name(rec_->path);
   page.cls_model = o.classify != ClassifyMode::kOff ? cls_name_ : "";
+  page.check_model = check_ ? base_name(check_->path) : "";
   page.fallback_model = fallback_ ? base_name(fallback_->path) : "";
   t.total = ms_between(start, Clock::now());
   return page;
@@ -1078,15 +1092,55 @@ int class_in(const Dictionary& from, const Dictionary& to, int cls) {
   return to.find(from.symbol(cls));
 }
 
+/// What a gate doubts: a line below `line` (its mean character confidence), one character
+/// (spaces aside) below `character` (a confident mean can hide one doubtful character: an
+/// accent read as its neighbour), a character or a word break the blank won over at more
+/// than `gap` or `space_break` (CtcLine::gap_doubt, space_doubt), or a pattern it does not
+/// match.
+struct Gate {
+  float line, character, gap, space_break;
+};
+
+bool gate_doubts(const CtcLine& read, const Gate& gate, int space) {
+  if (read.confidence < gate.line || read.gap_doubt > gate.gap ||
+      read.space_doubt > gate.space_break ||
+      read.pattern_matched == std::optional<bool>(false)) {
+    return true;
+  }
+  return std::any_of(read.chars.begin(), read.chars.end(), [&](const CtcChar& c) {
+    return c.cls != space && c.confidence < gate.character;
+  });
+}
+
 }  // namespace
+
+void Pipeline::check_lines(const LineWorks& lines, ColorOrder order, const RunOptions& o,
+                           const CtcConstraint* constraint, StageTimings& t) const {
+  if (!check_) return;
+  const float threshold = o.check_threshold.value_or(kDefaultCheckThreshold);
+  const Gate gate{threshold, threshold * kCheckCharShare, kCheckNearMiss, kCheckNearMiss};
+  const int space = rec_->dict.space_class();
+  std::vector<LineWork*> doubted[2];  // upright, turned
+  for (const auto& line : lines) {
+    LineWork* w = line.get();
+    if (gate_doubts(w->read, gate, space)) doubted[w->rotated ? 1 : 0].push_back(w);
+  }
+  for (int r = 0; r < 2; ++r) {
+    recognize(*check_, doubted[r], order, r == 1, o.rec_batch, o.top_k, constraint, t);
+    for (LineWork* w : doubted[r]) {
+      w->read = std::move(w->candidate);
+      w->by = check_.get();
+      w->checked = true;
+    }
+  }
+}
 
 void Pipeline::reread_lines(const LineWorks& lines, ColorOrder order, const RunOptions& o,
                             const CtcConstraint* constraint, StageTimings& t) const {
   if (!fallback_) return;
   const float threshold = o.fallback_threshold.value_or(kDefaultFallbackThreshold);
-  // A confident mean can hide one doubtful character (an accent read as its neighbour):
-  // any character below 5/6 of the threshold sends the line too.
-  const float char_threshold = threshold * kFallbackCharShare;
+  const Gate gate{threshold, threshold * kFallbackCharShare, kFallbackGapDoubt,
+                  kFallbackSpaceDoubt};
   const Dictionary& primary = rec_->dict;
   const Dictionary& second = fallback_->dict;
   const int space = primary.space_class();
@@ -1098,12 +1152,7 @@ void Pipeline::reread_lines(const LineWorks& lines, ColorOrder order, const RunO
   for (const auto& line : lines) {
     LineWork* w = line.get();
     // A line that matches no reading of the pattern may match the fallback's.
-    bool doubtful = w->read.confidence < threshold || w->read.gap_doubt > kFallbackGapDoubt ||
-                    w->read.space_doubt > kFallbackSpaceDoubt ||
-                    w->read.pattern_matched == std::optional<bool>(false);
-    for (const CtcChar& c : w->read.chars) {
-      doubtful = doubtful || (c.cls != space && c.confidence < char_threshold);
-    }
+    const bool doubtful = gate_doubts(w->read, gate, space);
     // A confident line still goes (whole) when it holds a script the fallback reads better.
     if (!doubtful && !fallback_expresses_better(w->read.text(primary))) continue;
     // Words alone only for a doubtful line that no pattern or word list judges as a whole
@@ -1253,6 +1302,7 @@ LineResult Pipeline::line_result(const LineWork& w, const WorkImage& work, int b
   line.block = block;
   line.rotated_180 = w.rotated;
   line.fallback = w.fallback;
+  line.checked = w.checked;
   line.pattern_matched = w.read.pattern_matched;
   line.chars.reserve(w.read.chars.size());
   for (const CtcChar& c : w.read.chars) {
@@ -1296,7 +1346,7 @@ void Pipeline::warmup() const {
     std::vector<float> x(3 * 64 * 64, 0.f);
     det_->run({TensorView{ElementType::kFloat32, x.data(), {1, 3, 64, 64}}});
   }
-  for (const Recognizer* r : {rec_.get(), fallback_.get()}) {
+  for (const Recognizer* r : {rec_.get(), check_.get(), fallback_.get()}) {
     if (r == nullptr) continue;
     const Session& wide = r->wide.get();  // before the height: it may create the session
     std::vector<float> x(static_cast<std::size_t>(3) * r->height * 64, 0.f);

@@ -97,6 +97,7 @@ _ROLE_KIND: dict[str, str] = {
     "cls_model": "cls",
     "fallback_rec_model": "rec",
     "fallback_rec_dict": "dict",
+    "check_rec_model": "rec",
 }
 
 
@@ -323,9 +324,10 @@ class OcrAI:
         The recognisers' arithmetic (see `ocrai.precision`): ``"auto"`` (default) reads
         with the int8 recogniser derived by ``ocrai models derive`` when it is in the model
         directory and the CPU has VNNI, and re-reads the lines it doubts with the fp32
-        recogniser (the fp32 reading's accuracy at close to int8's speed; the small pack, not
-        fast mode), else fp32; ``"int8"`` requires the int8 file and reads with it alone (in
-        fast mode, both recognisers'); ``"fp32"`` never uses it. A custom ``rec_model`` is
+        recogniser (the fp32 reading's accuracy at close to int8's speed; in fast mode the
+        tiny int8 recogniser is checked by its fp32 one before the small one re-reads in
+        fp32), else fp32; ``"int8"`` requires the int8 file and reads with it alone (in fast
+        mode, both recognisers'); ``"fp32"`` never uses it. A custom ``rec_model`` is
         loaded as given.
     """
 
@@ -885,32 +887,38 @@ def _choose_precision(
     """Swaps the pack's recognisers in `files` for their int8 versions where `precision`
     asks for them (see `ocrai.precision`); returns the primary recogniser's precision.
 
-    Under ``"auto"`` only the primary recogniser of the default mode may go int8 (packs in
-    `AUTO_INT8_PACKS`), and then the fp32 recogniser it was derived from becomes the
-    fallback that re-reads the lines the int8 one doubts (see `ocrai.precision`)."""
+    Under ``"auto"`` only the primary recogniser may go int8 (packs in `AUTO_INT8_PACKS`),
+    checked by the fp32 recogniser it was derived from (see `ocrai.precision`): in the
+    default mode that one becomes the fallback that re-reads the lines the int8 one doubts;
+    in fast mode it becomes the check between the int8 one and the fallback (the small
+    recogniser, in fp32)."""
     from . import precision as _precision
 
     wanted = _precision.check_precision(precision)
     used = "fp32"
-    # auto checks int8 with the pack's fp32 recogniser and dictionary; fast mode (its
-    # tiny/small pair was not measured under that check) and a custom dictionary (nothing
-    # to check with) stay fp32 under auto.
-    checkable = "fallback_rec_model" not in files and files["rec_dict"][1] == files["rec_model"][1]
+    # auto checks int8 with the pack's fp32 recogniser and dictionary; a custom dictionary
+    # (nothing to check with) stays fp32 under auto, and so does fast mode's fallback.
+    checkable = files["rec_dict"][1] == files["rec_model"][1]
+    fast = "fallback_rec_model" in files
     for role in ("rec_model", "fallback_rec_model"):
         if role not in files or (role == "rec_model" and custom is not None):
             continue
         name, pack = files[role]
         if pack is None:
             continue
-        role_wants = "fp32" if wanted == "auto" and not checkable else wanted
-        choice = _precision.choose_rec(store, name, pack, role_wants)
+        auto_fp32 = not checkable or role == "fallback_rec_model"
+        role_wants = "fp32" if wanted == "auto" and auto_fp32 else wanted
+        choice = _precision.choose_rec(store, name, pack, role_wants, fast_mode=fast)
         files[role] = (choice.name, pack)
         if role == "rec_model":
             used = choice.precision
     if wanted == "auto" and used == "int8":
         name, pack = files["rec_model"]
-        files["fallback_rec_model"] = (_precision.fp32_of(name), pack)
-        files["fallback_rec_dict"] = files["rec_dict"]
+        if fast:
+            files["check_rec_model"] = (_precision.fp32_of(name), pack)
+        else:
+            files["fallback_rec_model"] = (_precision.fp32_of(name), pack)
+            files["fallback_rec_dict"] = files["rec_dict"]
     return used
 
 

@@ -8,8 +8,12 @@ fast int8 path (AVX512-VNNI or AVX-VNNI: ONNX Runtime's u8s8 kernels for the qua
 convolutions; without VNNI int8 is not faster) and the pack is in `AUTO_INT8_PACKS`: the
 int8 recogniser reads every line and the fp32 recogniser it was derived from re-reads the
 lines the int8 one doubts (the engine's fallback gate, as in fast mode), so the reading is
-the fp32 one's wherever int8 could have changed it. Otherwise "auto" is fp32. Fast mode
-reads in fp32 under "auto" (its tiny/small pair was not measured with the check).
+the fp32 one's wherever int8 could have changed it. In fast mode "auto" reads with the tiny
+pack's int8 recogniser when its file is present (`AUTO_INT8_FAST_PACKS`): the tiny fp32
+recogniser it was derived from checks it (re-reads, whole, the lines a stricter gate doubts:
+``check_threshold``, pipeline.h kDefaultCheckThreshold), and the fallback's gate then sends
+the lines still doubted to the small recogniser in fp32, as in fast mode in fp32. Otherwise
+"auto" is fp32.
 
 This module reads the store's manifest and asks the native core about the CPU; it loads
 no model.
@@ -23,6 +27,7 @@ from typing import Literal
 from .models import ModelStore
 
 __all__ = [
+    "AUTO_INT8_FAST_PACKS",
     "AUTO_INT8_PACKS",
     "INT8_PACKS",
     "PRECISIONS",
@@ -50,6 +55,11 @@ PRECISIONS: tuple[str, ...] = ("auto", "int8", "fp32")
 # at 2.90 %; a lower gate (0.9, 0.8) re-read fewer EHRI lines (34 %, 27 %) at the same CER
 # but sroie at 2.85 and 2.84 %.
 AUTO_INT8_PACKS: frozenset[str] = frozenset({"ppocrv6-small"})
+
+# The recogniser packs whose int8 file "auto" reads with in fast mode, where the fp32 file it
+# was derived from checks it (its own gate, pipeline.h kDefaultCheckThreshold) before the
+# fallback's gate sends lines on to the small recogniser in fp32.
+AUTO_INT8_FAST_PACKS: frozenset[str] = frozenset({"ppocrv6-tiny"})
 
 # The recogniser packs the int8 recipe (`ocrai.int8`) is defined for (the convolutions it
 # keeps in fp32 are numbered on each pack's graph): the small recogniser and the tiny one
@@ -105,13 +115,16 @@ def choose_rec(
     *,
     vnni: bool | None = None,
     auto_packs: frozenset[str] | None = None,
+    fast_mode: bool = False,
 ) -> RecChoice:
     """The recogniser to load for the pack file `fp32_name` under `precision`.
 
     FileNotFoundError under ``"int8"`` when the int8 file was never derived (or is not a
     derived file recorded in the manifest). A pack without an int8 recipe (`INT8_PACKS`)
-    reads in fp32 whatever the precision. In fast mode both recognisers (the tiny one that
-    reads first, the small one that re-reads) follow the precision."""
+    reads in fp32 whatever the precision. In fast mode (`fast_mode`) both recognisers (the
+    tiny one that reads first, the small one that re-reads) follow "int8" and "fp32"; under
+    "auto" the packs in `AUTO_INT8_FAST_PACKS` go int8 there, those in `AUTO_INT8_PACKS` in
+    the default mode (`auto_packs` overrides either)."""
     if precision == "fp32" or pack not in INT8_PACKS:
         return RecChoice(fp32_name, "fp32")
     from . import packs as _packs
@@ -138,7 +151,10 @@ def choose_rec(
             raise FileNotFoundError(msg)
         return RecChoice(name, "int8")
     fast = fast_int8_cpu() if vnni is None else vnni
-    trusted = AUTO_INT8_PACKS if auto_packs is None else auto_packs
+    if auto_packs is not None:
+        trusted = auto_packs
+    else:
+        trusted = AUTO_INT8_FAST_PACKS if fast_mode else AUTO_INT8_PACKS
     if present and fast and pack in trusted:
         return RecChoice(name, "int8")
     return RecChoice(fp32_name, "fp32")

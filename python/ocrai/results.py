@@ -104,7 +104,10 @@ class Line:
     right (see `ocrai.calibration`); None when ``confidence`` is the raw one. ``script``
     (``"Latin"``, ``"Japanese"``, ``"Han"``, ``"Cyrillic"``, ...) and ``language`` (a BCP 47
     tag such as ``"cs"`` or ``"zh-Hant"``) are told from the characters read (see
-    `ocrai.languages`); None when unknown."""
+    `ocrai.languages`); None when unknown. ``checked``: the line was re-read by the check
+    recogniser (``Page.models.check``: in fast mode under precision "auto", the tiny fp32
+    recogniser behind its int8 one) before the fallback's gate; ``model`` stays
+    ``"primary"`` unless the fallback then re-read it too."""
 
     text: str
     confidence: float
@@ -119,6 +122,7 @@ class Line:
     raw_confidence: float | None = None
     script: str | None = None
     language: str | None = None
+    checked: bool = False
 
     @property
     def bbox(self) -> BBox:
@@ -161,6 +165,9 @@ class Models:
     rec: str | None = None
     cls: str | None = None
     fallback: str | None = None
+    #: The recogniser that re-read the lines the first one doubted before the fallback's
+    #: gate (fast mode's tiny fp32 one behind its int8 one, under precision "auto").
+    check: str | None = None
 
     def as_dict(self) -> dict[str, str | None]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -341,6 +348,7 @@ def _line_fields(line: Line) -> dict[str, Any]:
         "block": line.block,
         "rotated_180": line.rotated_180,
         "model": line.model,
+        "checked": line.checked,
         "raw_confidence": line.raw_confidence,
         "script": line.script,
         "language": line.language,
@@ -523,6 +531,7 @@ def _read_line(d: Any, where: str) -> Line:
         ),
         script=_optional(_get(d, "script", where, None), _str, f"{where}.script"),
         language=_optional(_get(d, "language", where, None), _str, f"{where}.language"),
+        checked=_bool(_get(d, "checked", where, False), f"{where}.checked"),
     )
 
 

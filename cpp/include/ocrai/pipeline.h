@@ -42,9 +42,14 @@ struct PipelineModels {
   std::string cls_model;           ///< 0/180-degree line classifier
   std::string fallback_rec_model;  ///< recogniser that re-reads lines the first one cannot
   std::string fallback_rec_dict;   ///< its dictionary (required with fallback_rec_model)
-  /// Create the fallback recogniser's session at the first re-read (which then checks the
-  /// model, throwing ModelError there), not with the pipeline: a pipeline whose lines are
-  /// all read surely never pays for it (about 80 ms and 33 MB for PP-OCRv6 small).
+  /// A recogniser of the first one's classes (its dictionary) that re-reads, whole, the
+  /// lines the first one reads below the check gate (RunOptions::check_threshold), before
+  /// the fallback's gate: the fp32 model an int8 first recogniser was derived from.
+  std::string check_rec_model;
+  /// Create the fallback and check recognisers' sessions at their first re-read (which then
+  /// checks the model, throwing ModelError there), not with the pipeline: a pipeline whose
+  /// lines are all read surely never pays for them (about 80 ms and 33 MB for PP-OCRv6
+  /// small).
   bool fallback_on_first_use = false;
 };
 
@@ -99,6 +104,10 @@ struct RunOptions {
   /// Lines read below this confidence go to the fallback recogniser; unset: the default
   /// (kDefaultFallbackThreshold) when there is a fallback, none otherwise.
   std::optional<float> fallback_threshold;
+  /// Lines read below this confidence (or with near misses, as the fallback's gate judges
+  /// them) are re-read by the check recogniser; unset: kDefaultCheckThreshold when there is
+  /// one.
+  std::optional<float> check_threshold;
   RereadScope reread = RereadScope::kLines;  ///< see RereadScope and reread_lines
   int top_k = 0;             ///< alternatives per character (0: none)
   float min_confidence = 0;  ///< lines read below this are dropped
@@ -127,6 +136,30 @@ inline constexpr float kFallbackCharShare = 5.0f / 6.0f;
 inline constexpr float kFallbackGapDoubt = 0.05f;
 /// ... or when a word break it did not make came this close (CtcLine::space_doubt).
 inline constexpr float kFallbackSpaceDoubt = 0.05f;
+/// Check threshold used when a pipeline has a check recogniser and the run names none. The
+/// check re-reads with the fp32 recogniser that an int8 first one was derived from (the
+/// first one's own model, cheap next to the fallback), so its gate doubts more than the
+/// fallback's: the tiny int8 recogniser's errors that its fp32 model does not make are
+/// mostly confident ones, which pass the fallback's gate ("Actually." for "Actually," on
+/// UW3 at 0.988; "htp://" on FoNDUE at 0.992 with an 'h' at 0.84; "Salesperson" for
+/// "Salesperson:" on SROIE, the ':' a near miss under 0.05).
+///
+/// Chosen on the development sets (benchmarks/accuracy.py, fast mode, every set, errors
+/// against fast mode in fp32: tesseract 388, uw3-lines 8, sroie 442, EHRI 3754, FoNDUE 243)
+/// and the dense page of bench_pipeline (40 lines; its time against fast mode in fp32, 2
+/// threads, interleaved):
+/// - line 0.99, characters 5/6 of it, near misses 0.05 (the fallback's gate): 388, 8, 443,
+///   3755, 249; 2 lines checked;
+/// - characters 0.9 of it: 387, 8, 443, 3755, 241; 3 lines checked, 0.74x the time;
+/// - characters 0.9, near misses 0.03 (the choice): 387, 8, 442, 3755, 242; 6 lines
+///   checked, 0.79x the time. EHRI's one more error is "Gunt her." read by int8 at 0.995,
+///   its space at 0.94;
+/// - characters 0.95, near misses 0.02: 387, 8, 442, 3755, 243; 20 lines checked, and the
+///   fp32 model's reading replaces right int8 ones ("http:/" on FoNDUE).
+inline constexpr float kDefaultCheckThreshold = 0.99f;
+inline constexpr float kCheckCharShare = 0.9f;
+inline constexpr float kCheckNearMiss = 0.03f;
+
 /// With ClassifyMode::kAuto, lines read below this confidence are classified.
 inline constexpr float kAutoClassifyBelow = 0.9f;
 /// Lines the classifier finds more likely upside down than not are read turned as well, and
@@ -155,6 +188,7 @@ struct LineResult {
   int block = 0;
   bool rotated_180 = false;
   bool fallback = false;  ///< read by the fallback recogniser
+  bool checked = false;   ///< re-read by the check recogniser (and kept unless `fallback`)
   /// With a pattern: whether the text matches it (false: nothing did, the text is the
   /// reading without the pattern). Unset without a pattern.
   std::optional<bool> pattern_matched;
@@ -181,7 +215,7 @@ struct PageResult {
   std::vector<LineResult> lines;  ///< reading order
   std::vector<BlockResult> blocks;
   StageTimings timings;
-  std::string det_model, rec_model, cls_model, fallback_model;  ///< "" when not used
+  std::string det_model, rec_model, cls_model, check_model, fallback_model;  ///< "" when not used
 };
 
 class Pipeline {
@@ -215,6 +249,7 @@ class Pipeline {
   int sessions_created() const;
   bool has_classifier() const { return cls_ != nullptr; }
   bool has_fallback() const { return fallback_ != nullptr; }
+  bool has_check() const { return check_ != nullptr; }
 
  private:
   struct Recognizer;  ///< a recognition model, its dictionary and its line height
@@ -247,6 +282,10 @@ class Pipeline {
   /// Time: crop, recognize, decode; classify for the classifier and the turned readings.
   void recognize_lines(const LineWorks& lines, ColorOrder order, const RunOptions& options,
                        const CtcConstraint* constraint, StageTimings& t) const;
+  /// Check: readings the check gate doubts -> replaced by the check recogniser's (the same
+  /// classes), read whole (nothing without a check recogniser). Time: crop, recognize, decode.
+  void check_lines(const LineWorks& lines, ColorOrder order, const RunOptions& options,
+                   const CtcConstraint* constraint, StageTimings& t) const;
   /// Re-read: readings the fallback gate doubts -> replaced by the fallback recogniser's,
   /// whole or (RereadScope::kWords) in the doubtful words only (nothing without a
   /// fallback). Time: crop, recognize, decode.
@@ -280,6 +319,7 @@ class Pipeline {
   std::unique_ptr<Session> det_;
   std::unique_ptr<Recognizer> rec_;
   std::unique_ptr<Session> cls_;
+  std::unique_ptr<Recognizer> check_;
   std::unique_ptr<Recognizer> fallback_;
   std::unique_ptr<ThreadPool> pool_;
   /// Blocks of 128 code points where the fallback dictionary has symbols the primary lacks.

@@ -114,6 +114,9 @@ QUERY_OPTIONS: dict[str, QueryOption] = {
     "min_confidence": QueryOption(_number(0, 1), True, "drop lines below this confidence"),
     "top_k": QueryOption(_integer(0, 16), True, "alternatives kept per character"),
     "fallback_threshold": QueryOption(_number(0, 1), True, "re-read lines below it (--fast)"),
+    "check_threshold": QueryOption(
+        _number(0, 1), True, "check int8 lines below it with fp32 (--fast, auto)"
+    ),
 }
 
 
