@@ -393,6 +393,7 @@ LINE_VARIANTS: dict[str, tuple[str, dict[str, object]]] = {
     "ocrai-int8": ("ocrai-int8", {}),
     "ocrai-checked": ("ocrai-checked", {}),
     "ocrai-fast-int8": ("ocrai-fast-int8", {}),
+    "ocrai-fast-checked": ("ocrai-fast-checked", {}),
     "ocrai-checked-detector": ("ocrai-checked", {"lone_line": False}),
     "ocrai-one-line": ("ocrai", {"detect": False}),
     "ocrai-checked-one-line": ("ocrai-checked", {"detect": False}),
