@@ -273,8 +273,8 @@ RunOptions parse_options(const py::object& options) {
       throw py::value_error("unknown option '" + key +
                             "'; known: detect, lone_line, det_max_side, det_thresh, box_thresh, "
                             "unclip_ratio, classify, deskew, binarize, rec_batch, "
-                            "fallback_threshold, check_threshold, reread, top_k, min_confidence, allow, deny, "
-                            "pattern, words, word_weight");
+                            "fallback_threshold, check_threshold, reread, top_k, "
+                            "min_confidence, allow, deny, pattern, words, word_weight");
     }
   }
   o.reading = reading.get();

@@ -887,11 +887,11 @@ def _choose_precision(
     """Swaps the pack's recognisers in `files` for their int8 versions where `precision`
     asks for them (see `ocrai.precision`); returns the primary recogniser's precision.
 
-    Under ``"auto"`` only the primary recogniser may go int8 (packs in `AUTO_INT8_PACKS`),
-    checked by the fp32 recogniser it was derived from (see `ocrai.precision`): in the
-    default mode that one becomes the fallback that re-reads the lines the int8 one doubts;
-    in fast mode it becomes the check between the int8 one and the fallback (the small
-    recogniser, in fp32)."""
+    Under ``"auto"`` only the primary recogniser may go int8 (packs in `AUTO_INT8_PACKS`, in
+    fast mode `AUTO_INT8_FAST_PACKS`), checked by the fp32 recogniser it was derived from
+    (see `ocrai.precision`): in the default mode that one becomes the fallback that re-reads
+    the lines the int8 one doubts; in fast mode it becomes the check between the int8 one
+    and the fallback (the small recogniser, in fp32)."""
     from . import precision as _precision
 
     wanted = _precision.check_precision(precision)

@@ -104,9 +104,9 @@ struct RunOptions {
   /// Lines read below this confidence go to the fallback recogniser; unset: the default
   /// (kDefaultFallbackThreshold) when there is a fallback, none otherwise.
   std::optional<float> fallback_threshold;
-  /// Lines read below this confidence (or with near misses, as the fallback's gate judges
-  /// them) are re-read by the check recogniser; unset: kDefaultCheckThreshold when there is
-  /// one.
+  /// Lines read below this confidence, or with a character below kCheckCharShare of it or
+  /// a near miss above kCheckNearMiss, are re-read by the check recogniser; unset:
+  /// kDefaultCheckThreshold when there is one.
   std::optional<float> check_threshold;
   RereadScope reread = RereadScope::kLines;  ///< see RereadScope and reread_lines
   int top_k = 0;             ///< alternatives per character (0: none)
