@@ -900,6 +900,7 @@ def _choose_precision(
     # (nothing to check with) stays fp32 under auto, and so does fast mode's fallback.
     checkable = files["rec_dict"][1] == files["rec_model"][1]
     fast = "fallback_rec_model" in files
+    auto_packs = _precision.AUTO_INT8_FAST_PACKS if fast else _precision.AUTO_INT8_PACKS
     for role in ("rec_model", "fallback_rec_model"):
         if role not in files or (role == "rec_model" and custom is not None):
             continue
@@ -908,7 +909,7 @@ def _choose_precision(
             continue
         auto_fp32 = not checkable or role == "fallback_rec_model"
         role_wants = "fp32" if wanted == "auto" and auto_fp32 else wanted
-        choice = _precision.choose_rec(store, name, pack, role_wants, fast_mode=fast)
+        choice = _precision.choose_rec(store, name, pack, role_wants, auto_packs=auto_packs)
         files[role] = (choice.name, pack)
         if role == "rec_model":
             used = choice.precision

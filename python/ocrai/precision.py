@@ -115,16 +115,15 @@ def choose_rec(
     *,
     vnni: bool | None = None,
     auto_packs: frozenset[str] | None = None,
-    fast_mode: bool = False,
 ) -> RecChoice:
     """The recogniser to load for the pack file `fp32_name` under `precision`.
 
     FileNotFoundError under ``"int8"`` when the int8 file was never derived (or is not a
     derived file recorded in the manifest). A pack without an int8 recipe (`INT8_PACKS`)
-    reads in fp32 whatever the precision. In fast mode (`fast_mode`) both recognisers (the
-    tiny one that reads first, the small one that re-reads) follow "int8" and "fp32"; under
-    "auto" the packs in `AUTO_INT8_FAST_PACKS` go int8 there, those in `AUTO_INT8_PACKS` in
-    the default mode (`auto_packs` overrides either)."""
+    reads in fp32 whatever the precision. In fast mode both recognisers (the tiny one that
+    reads first, the small one that re-reads) follow "int8" and "fp32". Under "auto" the
+    packs in `auto_packs` go int8 (default `AUTO_INT8_PACKS`; the engine's fast mode passes
+    `AUTO_INT8_FAST_PACKS`)."""
     if precision == "fp32" or pack not in INT8_PACKS:
         return RecChoice(fp32_name, "fp32")
     from . import packs as _packs
@@ -151,10 +150,7 @@ def choose_rec(
             raise FileNotFoundError(msg)
         return RecChoice(name, "int8")
     fast = fast_int8_cpu() if vnni is None else vnni
-    if auto_packs is not None:
-        trusted = auto_packs
-    else:
-        trusted = AUTO_INT8_FAST_PACKS if fast_mode else AUTO_INT8_PACKS
+    trusted = AUTO_INT8_PACKS if auto_packs is None else auto_packs
     if present and fast and pack in trusted:
         return RecChoice(name, "int8")
     return RecChoice(fp32_name, "fp32")
